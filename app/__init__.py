@@ -1,0 +1,81 @@
+"""Manual WhatsApp: service reminders for the workshop's customers outside its main system."""
+import logging
+
+from flask import Flask
+
+from app.config import PROJECT_ROOT, Config
+
+
+def create_app(config=None):
+    """Build the app; `config` is a Config instance (tests pass a TestConfig)."""
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+        instance_path=str(PROJECT_ROOT / "instance"),
+    )
+    app.config.from_object(config or Config())
+    register_extensions(app)
+    register_blueprints(app)
+    register_request_hooks(app)
+    register_errors(app)
+    register_templates(app)
+    register_cli(app)
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    return app
+
+
+def register_extensions(app):
+    from app import models  # noqa: F401  (the tables must be known before Alembic looks)
+    from app.auth.access import load_user, unauthorized
+    from app.extensions import babel, csrf, db, login_manager, migrate
+    from app.i18n import select_locale
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app)
+    login_manager.user_loader(load_user)
+    login_manager.unauthorized_handler(unauthorized)
+
+
+def register_blueprints(app):
+    from app.auth import bp as auth_bp
+    from app.customers import bp as customers_bp
+    from app.main import bp as main_bp
+    from app.settings import bp as settings_bp
+    from app.users import bp as users_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(customers_bp, url_prefix="/customers")
+    app.register_blueprint(users_bp, url_prefix="/users")
+    app.register_blueprint(settings_bp, url_prefix="/settings")
+
+
+def register_request_hooks(app):
+    from app.auth.access import require_login_and_setup
+    from app.htmx import add_vary_header
+
+    app.before_request(require_login_and_setup)
+    app.after_request(add_vary_header)
+
+
+def register_errors(app):
+    from app.errors import register
+
+    register(app)
+
+
+def register_templates(app):
+    from app.i18n import register_filters
+
+    register_filters(app)
+
+
+def register_cli(app):
+    from app.cli import users_cli
+
+    app.cli.add_command(users_cli)

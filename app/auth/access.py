@@ -1,0 +1,82 @@
+"""Who may see what: login for every page unless marked public, manager-only views, first run."""
+from functools import wraps
+from urllib.parse import urlsplit
+
+from flask import abort, current_app, make_response, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.extensions import db
+from app.htmx import is_htmx
+from app.models import User
+from app.services.users import any_user_exists
+
+
+def public(view):
+    """Mark a view as reachable without logging in (login, first run, health, webhooks)."""
+    view.is_public = True
+    return view
+
+
+def manager_required(view):
+    """Only managers; staff get 403."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_manager:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def load_user(user_id):
+    """Flask-Login's loader: a deactivated account is logged out at its next request."""
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    return user if user is not None and user.active else None
+
+
+def _setup_done():
+    # Once an account exists it never goes away (accounts are deactivated, not deleted),
+    # so the answer is remembered per process instead of asked on every request.
+    if not current_app.extensions.get("setup_done"):
+        current_app.extensions["setup_done"] = any_user_exists()
+    return current_app.extensions["setup_done"]
+
+
+def require_login_and_setup():
+    """Before every request: first run leads to /setup; everything not public needs a login."""
+    view = current_app.view_functions.get(request.endpoint)
+    if request.endpoint == "static" or view is None:
+        return None
+    if not _setup_done():
+        if request.endpoint in ("auth.setup", "main.healthz"):
+            return None
+        return redirect(url_for("auth.setup"))
+    if getattr(view, "is_public", False) or current_user.is_authenticated:
+        return None
+    return unauthorized()
+
+
+def unauthorized():
+    """Not logged in: to the login page, coming back here afterwards (htmx follows too)."""
+    # Only a page can be come back to; a POST (say, a row action) cannot be replayed by a redirect.
+    come_back = request.full_path.rstrip("?") if request.method == "GET" else None
+    login_url = url_for("auth.login", next=come_back)
+    if is_htmx():
+        response = make_response(_("Sesi Anda berakhir. Silakan masuk lagi."), 401)
+        response.headers["HX-Redirect"] = login_url
+        return response
+    if request.accept_mimetypes.best == "application/json":
+        return {"detail": "Not authenticated"}, 401
+    return redirect(login_url)
+
+
+def safe_next_url(target: str | None) -> str:
+    """Only a path on this site; anything else (another host, a scheme) goes to the list."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
+            if "\\" not in target:
+                return target
+    return url_for("customers.index")

@@ -1,0 +1,88 @@
+"""Configuration read from the environment (see `.env.example` and the README)."""
+import os
+import secrets
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = PROJECT_ROOT / "instance"
+
+
+class ConfigError(RuntimeError):
+    """The environment does not allow the app to start safely."""
+
+
+def _env(name, default=None):
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _development_secret_key():
+    """A random key generated once into instance/, so sessions survive restarts in development."""
+    INSTANCE_DIR.mkdir(exist_ok=True)
+    key_file = INSTANCE_DIR / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+class Config:
+    """Every setting of INTERFACE.md, read when the app is created (not at import time)."""
+
+    BABEL_DEFAULT_LOCALE = "id"
+    LANGUAGES = {"id": "Bahasa Indonesia", "en": "English"}
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session: no expired forms at the counter
+    PASSWORD_HASH_METHOD = "scrypt"
+    CUSTOMERS_PER_PAGE = 50
+
+    def __init__(self):
+        self.APP_ENV = _env("APP_ENV", "development")
+        production = self.APP_ENV == "production"
+        self.SECRET_KEY = _env("SECRET_KEY")
+        if production and not self.SECRET_KEY:
+            raise ConfigError(
+                "APP_ENV=production needs SECRET_KEY: set it in the environment or in .env "
+                "(for example: python -c 'import secrets; print(secrets.token_hex(32))')."
+            )
+        if not self.SECRET_KEY:
+            self.SECRET_KEY = _development_secret_key()
+
+        self.SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'app.db'}")
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.REDIS_URL = _env("REDIS_URL")
+        self.APP_TIMEZONE = _env("APP_TIMEZONE", "Asia/Jakarta")
+        self.BABEL_DEFAULT_TIMEZONE = self.APP_TIMEZONE
+        # Uploads are bounded; the import feature reads within this limit.
+        self.MAX_CONTENT_LENGTH = int(_env("MAX_UPLOAD_MB", "20")) * 1024 * 1024
+
+        self.SESSION_COOKIE_SECURE = production
+        self.REMEMBER_COOKIE_SECURE = production
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.REMEMBER_COOKIE_SAMESITE = "Lax"
+
+        self.WHATSAPP_PROVIDER = _env("WHATSAPP_PROVIDER", "link")
+        self.WHATSAPP_API_BASE_URL = _env("WHATSAPP_API_BASE_URL", "https://graph.facebook.com")
+        self.WHATSAPP_API_VERSION = _env("WHATSAPP_API_VERSION", "v21.0")
+        self.WHATSAPP_ACCESS_TOKEN = _env("WHATSAPP_ACCESS_TOKEN")
+        self.WHATSAPP_PHONE_NUMBER_ID = _env("WHATSAPP_PHONE_NUMBER_ID")
+        self.WHATSAPP_TEMPLATE_NAME = _env("WHATSAPP_TEMPLATE_NAME", "pengingat_servis")
+        self.WHATSAPP_TEMPLATE_LANG = _env("WHATSAPP_TEMPLATE_LANG", "id")
+        self.WHATSAPP_APP_SECRET = _env("WHATSAPP_APP_SECRET")
+        self.WHATSAPP_VERIFY_TOKEN = _env("WHATSAPP_VERIFY_TOKEN")
+        self.FONNTE_BASE_URL = _env("FONNTE_BASE_URL", "https://api.fonnte.com")
+        self.FONNTE_TOKEN = _env("FONNTE_TOKEN")
+        self.FONNTE_WEBHOOK_SECRET = _env("FONNTE_WEBHOOK_SECRET")
+        self.WHATSAPP_RATE_PER_SECOND = _env("WHATSAPP_RATE_PER_SECOND")
+
+
+class TestConfig(Config):
+    TESTING = True
+    # CSRF stays on in tests: the test client sends the token like the browser does.
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast hashing; production keeps scrypt
+
+    def __init__(self, database_url):
+        super().__init__()
+        self.SQLALCHEMY_DATABASE_URI = database_url
+        self.SECRET_KEY = "test-secret-key"

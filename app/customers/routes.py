@@ -1,0 +1,136 @@
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from app.auth.access import safe_next_url
+from app.customers import bp
+from app.customers.forms import CustomerForm
+from app.extensions import db
+from app.htmx import is_htmx, render
+from app.models import Customer
+from app.services import customers as service
+from app.services.customers import FILTERS, SORTS, CustomerInvalid, CustomerQuery
+
+
+@bp.app_template_filter("due_state")
+def due_state_filter(customer):
+    return service.due_state(customer)
+
+
+def _int_arg(name, default, low, high):
+    try:
+        return min(high, max(low, int(request.args.get(name, default))))
+    except (TypeError, ValueError):
+        return default
+
+
+def _list_query() -> CustomerQuery:
+    """The list's state from the address bar, with anything unknown falling back to the default."""
+    filter_ = request.args.get("filter", "all")
+    sort = request.args.get("sort", "next")
+    return CustomerQuery(
+        q=request.args.get("q", "")[:100],
+        filter=filter_ if filter_ in FILTERS else "all",
+        days=_int_arg("days", 7, 1, 365),
+        sort=sort if sort in SORTS else "next",
+        page=_int_arg("page", 1, 1, 1_000_000),
+        per_page=current_app.config["CUSTOMERS_PER_PAGE"],
+    )
+
+
+@bp.get("/")
+def index():
+    """The customer list: search as you type, filters, sort and pages (htmx swaps the results)."""
+    query = _list_query()
+    result = service.list_customers(query)
+    return render(
+        "customers/index.html",
+        "customers/partials/_results.html",
+        query=query,
+        result=result,
+        next_url=request.full_path.rstrip("?"),
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def create():
+    """Add a customer."""
+    form = CustomerForm()
+    duplicate = None
+    if form.validate_on_submit():
+        try:
+            customer = service.create_customer(form.customer_fields())
+        except CustomerInvalid as exc:
+            db.session.rollback()
+            form.show_errors(exc.errors)
+            duplicate = exc.duplicate_of
+        else:
+            db.session.commit()
+            flash(_("Pelanggan %(name)s ditambahkan.", name=customer.customer_name), "success")
+            return redirect(url_for("customers.detail", customer_id=customer.id))
+    status = 422 if form.is_submitted() else 200
+    return render_template("customers/form.html", form=form, customer=None, duplicate=duplicate), status
+
+
+@bp.get("/<uuid:customer_id>")
+def detail(customer_id):
+    """One customer's data (and, as reminders are sent, their history)."""
+    customer = db.get_or_404(Customer, customer_id)
+    return render_template("customers/detail.html", customer=customer)
+
+
+@bp.route("/<uuid:customer_id>/edit", methods=["GET", "POST"])
+def edit(customer_id):
+    """Change a customer's data."""
+    customer = db.get_or_404(Customer, customer_id)
+    form = CustomerForm(obj=customer)
+    duplicate = None
+    if form.validate_on_submit():
+        try:
+            service.update_customer(customer, form.customer_fields())
+        except CustomerInvalid as exc:
+            db.session.rollback()
+            form.show_errors(exc.errors)
+            duplicate = exc.duplicate_of
+        else:
+            db.session.commit()
+            flash(_("Data %(name)s disimpan.", name=customer.customer_name), "success")
+            return redirect(url_for("customers.detail", customer_id=customer.id))
+    status = 422 if form.is_submitted() else 200
+    return render_template("customers/form.html", form=form, customer=customer, duplicate=duplicate), status
+
+
+def _row_action(customer_id, action, message):
+    """Run a row action; htmx gets the updated row, a plain form goes back to where it was."""
+    customer = db.get_or_404(Customer, customer_id)
+    action(customer)
+    db.session.commit()
+    next_url = safe_next_url(request.form.get("next"))
+    if is_htmx():
+        return render_template("customers/partials/_row.html", customer=customer, next_url=next_url)
+    flash(message % {"name": customer.customer_name}, "success")
+    return redirect(next_url)
+
+
+@bp.post("/<uuid:customer_id>/toggle")
+def toggle(customer_id):
+    """Switch a customer active or inactive (inactive customers get no reminders)."""
+    return _row_action(customer_id, service.toggle_active, _("Status %(name)s diubah."))
+
+
+@bp.post("/<uuid:customer_id>/serviced")
+def serviced(customer_id):
+    """The car was serviced today: last service today, next one a service interval later."""
+    return _row_action(customer_id, service.mark_serviced_today, _("Servis %(name)s dicatat hari ini."))
+
+
+@bp.post("/<uuid:customer_id>/delete")
+def delete(customer_id):
+    """Delete a customer; htmx removes the row (an empty answer replaces it)."""
+    customer = db.get_or_404(Customer, customer_id)
+    name = customer.customer_name
+    service.delete_customer(customer)
+    db.session.commit()
+    if is_htmx():
+        return ""
+    flash(_("Pelanggan %(name)s dihapus.", name=name), "success")
+    return redirect(safe_next_url(request.form.get("next")))

@@ -1,0 +1,44 @@
+"""Friendly error pages in the user's language; htmx requests get a short text the page shows inline."""
+from flask import render_template
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from app.extensions import db
+from app.htmx import is_htmx
+
+
+def _messages():
+    return {
+        400: _("Permintaan tidak bisa diproses."),
+        403: _("Anda tidak punya akses ke halaman ini."),
+        404: _("Halaman atau data tidak ditemukan."),
+        405: _("Permintaan tidak bisa diproses."),
+        413: _("File terlalu besar."),
+        500: _("Terjadi kesalahan di server. Coba lagi sebentar lagi."),
+    }
+
+
+def _render_error(code, message):
+    if is_htmx():
+        return message, code
+    return render_template("errors/error.html", code=code, message=message), code
+
+
+def handle_http_error(error: HTTPException):
+    return _render_error(error.code, _messages().get(error.code, error.name))
+
+
+def handle_csrf_error(error: CSRFError):
+    return _render_error(400, _("Formulir kedaluwarsa atau tidak sah. Muat ulang halaman lalu coba lagi."))
+
+
+def handle_server_error(error):
+    db.session.rollback()
+    return _render_error(500, _messages()[500])
+
+
+def register(app):
+    app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(500, handle_server_error)

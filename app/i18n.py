@@ -1,0 +1,27 @@
+"""Languages and how dates and times read on screen (`15 Agu 2026`, Asia/Jakarta time)."""
+from flask import current_app
+from flask_babel import format_date, format_datetime, get_locale
+from flask_login import current_user
+
+
+def select_locale():
+    """The user's chosen language; Bahasa Indonesia for everyone else."""
+    if current_user and current_user.is_authenticated:
+        return current_user.locale
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def date_short(value):
+    """A calendar date as `15 Agu 2026` (or `15 Aug 2026` in English); empty for none."""
+    return format_date(value, "d MMM yyyy") if value else ""
+
+
+def datetime_short(value):
+    """A UTC moment shown in the workshop's time zone: `15 Agu 2026 09:30`."""
+    return format_datetime(value, "d MMM yyyy HH:mm") if value else ""
+
+
+def register_filters(app):
+    app.jinja_env.filters["date_short"] = date_short
+    app.jinja_env.filters["datetime_short"] = datetime_short
+    app.jinja_env.globals["get_locale"] = get_locale

@@ -1,0 +1,250 @@
+"""Customers: the rules for writing them and the queries that list them.
+
+Callers (pages, import, API) hand in plain values; this module normalises them, enforces the
+one-plate-one-customer rule and leaves committing to the caller, so a caller can group several
+writes in one transaction.
+"""
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from dateutil.relativedelta import relativedelta
+from flask_babel import lazy_gettext as _l
+
+from app.extensions import db
+from app.models import Customer
+from app.services import clock
+from app.services.normalize import (
+    InvalidValue,
+    compact_plate,
+    normalize_phone,
+    normalize_plate,
+    phone_search_fragment,
+)
+from app.services.settings import service_interval_months
+
+NAME_MAX_LENGTH = 120
+NOTES_MAX_LENGTH = 2000
+# A next service this close counts as "due soon" on the list's badge.
+DUE_SOON_DAYS = 7
+
+
+class CustomerInvalid(Exception):
+    """Some fields were refused. `errors` maps a field name to the message the user sees."""
+
+    def __init__(self, errors, duplicate_of=None):
+        super().__init__(", ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+        self.duplicate_of = duplicate_of
+
+
+def next_service_after(day: date) -> date:
+    """When the car is due again after a service on `day`."""
+    return day + relativedelta(months=service_interval_months())
+
+
+def find_by_plate(nopol) -> Customer | None:
+    """The customer with this plate, however it is spaced or cased."""
+    try:
+        normalized = normalize_plate(nopol)
+    except InvalidValue:
+        normalized = " ".join(str(nopol).upper().split())
+    return db.session.scalar(sa.select(Customer).where(Customer.nopol == normalized))
+
+
+def _clean(fields: dict, current: Customer | None) -> dict:
+    """Normalise and check the given fields; raise CustomerInvalid with every problem at once."""
+    errors, clean, duplicate = {}, {}, None
+
+    if "customer_name" in fields:
+        name = " ".join(str(fields["customer_name"] or "").split())
+        if not name:
+            errors["customer_name"] = _l("Nama pelanggan wajib diisi.")
+        elif len(name) > NAME_MAX_LENGTH:
+            errors["customer_name"] = _l("Nama terlalu panjang (maks. %(n)d huruf).", n=NAME_MAX_LENGTH)
+        clean["customer_name"] = name
+
+    if "nopol" in fields:
+        try:
+            clean["nopol"] = normalize_plate(fields["nopol"], fields.get("special_plate", False))
+        except InvalidValue as exc:
+            errors["nopol"] = exc.message
+        else:
+            duplicate = find_by_plate(clean["nopol"])
+            if duplicate is not None and duplicate is not current:
+                errors["nopol"] = _l(
+                    "Nomor polisi %(nopol)s sudah dipakai pelanggan %(name)s.",
+                    nopol=clean["nopol"],
+                    name=duplicate.customer_name,
+                )
+            else:
+                duplicate = None
+
+    if "no_hp" in fields:
+        try:
+            clean["no_hp"] = normalize_phone(fields["no_hp"])
+        except InvalidValue as exc:
+            errors["no_hp"] = exc.message
+
+    for key in ("last_service", "next_service"):
+        if key in fields:
+            clean[key] = fields[key] or None
+    if "notes" in fields:
+        notes = (fields["notes"] or "").strip()
+        if len(notes) > NOTES_MAX_LENGTH:
+            errors["notes"] = _l("Catatan terlalu panjang (maks. %(n)d huruf).", n=NOTES_MAX_LENGTH)
+        clean["notes"] = notes or None
+    if "is_active" in fields:
+        clean["is_active"] = bool(fields["is_active"])
+
+    last = clean.get("last_service", current.last_service if current else None)
+    next_ = clean.get("next_service", current.next_service if current else None)
+    if last and next_ and next_ < last:
+        errors["next_service"] = _l("Servis berikutnya tidak boleh sebelum servis terakhir.")
+
+    if errors:
+        raise CustomerInvalid(errors, duplicate_of=duplicate)
+    return clean
+
+
+def _fill_next_service(customer: Customer, clean: dict):
+    """A blank next service follows from the last one and the service interval."""
+    if "next_service" in clean and clean["next_service"] is None and customer.last_service:
+        customer.next_service = next_service_after(customer.last_service)
+
+
+def create_customer(fields: dict) -> Customer:
+    """Add a customer from user-supplied fields (name, plate and phone are required)."""
+    required = {"customer_name": None, "nopol": None, "no_hp": None}
+    clean = _clean({**required, "next_service": None, **fields}, current=None)
+    customer = Customer(**clean)
+    _fill_next_service(customer, clean)
+    db.session.add(customer)
+    db.session.flush()
+    return customer
+
+
+def update_customer(customer: Customer, fields: dict) -> Customer:
+    """Change the given fields of a customer; fields not given stay as they are."""
+    clean = _clean(fields, current=customer)
+    for key, value in clean.items():
+        setattr(customer, key, value)
+    _fill_next_service(customer, clean)
+    db.session.flush()
+    return customer
+
+
+def toggle_active(customer: Customer) -> Customer:
+    customer.is_active = not customer.is_active
+    db.session.flush()
+    return customer
+
+
+def mark_serviced_today(customer: Customer) -> Customer:
+    """The car was serviced today: the next service moves a whole interval ahead."""
+    today = clock.today()
+    customer.last_service = today
+    customer.next_service = next_service_after(today)
+    db.session.flush()
+    return customer
+
+
+def delete_customer(customer: Customer):
+    db.session.delete(customer)
+    db.session.flush()
+
+
+# --- listing ---------------------------------------------------------------------------------
+
+FILTERS = ("all", "active", "inactive", "due", "overdue", "never")
+SORTS = ("next", "name", "last_reminder")
+
+
+@dataclass
+class CustomerQuery:
+    """What the list asks for: search text, one filter, a sort, a page."""
+
+    q: str = ""
+    filter: str = "all"
+    days: int = 7
+    sort: str = "next"
+    page: int = 1
+    per_page: int = 50
+
+
+@dataclass
+class CustomerPage:
+    items: list
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self):
+        return max(1, -(-self.total // self.per_page))
+
+
+def _search_condition(q: str):
+    """Name, plate with any spacing, or phone in any format (0812…, +62 812…, 812…)."""
+    q = q.strip()
+    conditions = [Customer.customer_name.ilike(f"%{_escape_like(q)}%", escape="\\")]
+    plate = compact_plate(q)
+    if plate.isalnum():
+        compact_nopol = sa.func.replace(Customer.nopol, " ", "")
+        conditions.append(compact_nopol.like(f"%{plate}%"))
+    digits = phone_search_fragment(q)
+    if digits:
+        conditions.append(Customer.no_hp.like(f"%{digits}%"))
+    return sa.or_(*conditions)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _filter_condition(name: str, days: int):
+    today = clock.today()
+    return {
+        "all": None,
+        "active": Customer.is_active.is_(True),
+        "inactive": Customer.is_active.is_(False),
+        "due": Customer.next_service.between(today, today + timedelta(days=days)),
+        "overdue": Customer.next_service < today,
+        "never": Customer.reminder_sent_count == 0,
+    }[name]
+
+
+def _order_by(sort: str):
+    if sort == "name":
+        return (Customer.customer_name.asc(), Customer.id)
+    if sort == "last_reminder":
+        return (Customer.last_reminder_sent.desc().nulls_last(), Customer.id)
+    return (Customer.next_service.asc().nulls_last(), Customer.customer_name, Customer.id)
+
+
+def list_customers(query: CustomerQuery) -> CustomerPage:
+    """One page of customers matching the search and filter, with the total count."""
+    stmt = sa.select(Customer)
+    if query.q.strip():
+        stmt = stmt.where(_search_condition(query.q))
+    condition = _filter_condition(query.filter, query.days)
+    if condition is not None:
+        stmt = stmt.where(condition)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
+    page = max(1, query.page)
+    items = db.session.scalars(
+        stmt.order_by(*_order_by(query.sort)).limit(query.per_page).offset((page - 1) * query.per_page)
+    ).all()
+    return CustomerPage(items=items, total=total, page=page, per_page=query.per_page)
+
+
+def due_state(customer: Customer) -> str | None:
+    """'overdue' or 'soon' for the list's badge, None otherwise."""
+    if customer.next_service is None:
+        return None
+    today = clock.today()
+    if customer.next_service < today:
+        return "overdue"
+    if customer.next_service <= today + timedelta(days=DUE_SOON_DAYS):
+        return "soon"
+    return None

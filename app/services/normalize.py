@@ -1,0 +1,134 @@
+"""Phone numbers and licence plates: the one place where they are checked and normalised.
+
+Every path that writes a customer (forms, import, API) goes through these functions, so a value
+stored in `manual_whatsapp` always has one shape: phones as E.164 digits (`628123456789`), plates as
+`B 1234 XYZ`.
+"""
+import re
+from decimal import Decimal, InvalidOperation
+
+import phonenumbers
+from flask_babel import lazy_gettext as _l
+from phonenumbers import PhoneNumberType
+
+
+class InvalidValue(ValueError):
+    """A value that cannot be normalised; `message` is shown to the user as is."""
+
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
+# --- phones -----------------------------------------------------------------------------------
+
+_PHONE_ALLOWED = re.compile(r"^[\d\s+\-().]+$")
+# A number a spreadsheet wrote in scientific notation: 8.123456789E9, 6.28123456789e+11
+_SCIENTIFIC = re.compile(r"^\d(\.\d+)?[eE]\+?\d+$")
+_MOBILE_TYPES = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
+
+
+def _phone_text(raw) -> str:
+    """The number as text, undoing what spreadsheets do to numbers stored as numbers."""
+    if isinstance(raw, bool):
+        raise InvalidValue(_l("Nomor HP tidak valid."))
+    if isinstance(raw, int):
+        return str(raw)
+    if isinstance(raw, float):
+        return str(int(raw)) if raw.is_integer() else str(raw)
+    text = str(raw).strip()
+    if _SCIENTIFIC.match(text):
+        try:
+            value = Decimal(text)
+        except InvalidOperation:  # pragma: no cover - the pattern only admits valid decimals
+            return text
+        if value == value.to_integral_value():
+            return str(int(value))
+    if re.fullmatch(r"\d+\.0+", text):  # 8123456789.0 from a float column
+        return text.split(".")[0]
+    return text
+
+
+def normalize_phone(raw) -> str:
+    """An Indonesian mobile number in any common shape → E.164 digits without '+' (`628123456789`).
+
+    Accepts `0812…`, `+62 812…`, `62812…`, `812…` (a leading 0 lost in a spreadsheet), with spaces,
+    dashes, dots or brackets. Refuses letters (phonenumbers would silently drop trailing junk),
+    numbers of the wrong length, landlines and foreign numbers.
+    """
+    if raw is None:
+        raise InvalidValue(_l("Nomor HP wajib diisi."))
+    text = _phone_text(raw)
+    if not text:
+        raise InvalidValue(_l("Nomor HP wajib diisi."))
+    if not _PHONE_ALLOWED.match(text):
+        raise InvalidValue(_l("Nomor HP hanya boleh berisi angka, spasi, +, - atau titik."))
+    digits = re.sub(r"\D", "", text)
+    if text.lstrip().startswith("+") or digits.startswith("62"):
+        candidate = "+" + digits
+    elif digits.startswith("0"):
+        candidate = digits
+    else:
+        candidate = "0" + digits
+    try:
+        number = phonenumbers.parse(candidate, "ID")
+    except phonenumbers.NumberParseException:
+        raise InvalidValue(_l("Nomor HP tidak valid. Contoh yang benar: 0812 3456 7890.")) from None
+    if number.country_code != 62:
+        raise InvalidValue(_l("Hanya nomor HP Indonesia (+62) yang bisa dipakai."))
+    if not phonenumbers.is_valid_number(number):
+        raise InvalidValue(_l("Nomor HP tidak valid. Contoh yang benar: 0812 3456 7890."))
+    if phonenumbers.number_type(number) not in _MOBILE_TYPES:
+        raise InvalidValue(_l("Ini bukan nomor HP. WhatsApp butuh nomor ponsel, bukan telepon rumah/kantor."))
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164).lstrip("+")
+
+
+def phone_search_fragment(query: str) -> str | None:
+    """The digits to look for inside stored numbers when someone searches by phone.
+
+    `0812 34`, `+62 812 34` and `81234` all become `81234`, which is a substring of `628123…`.
+    Returns None when the query is not phone-like (has letters or too few digits).
+    """
+    text = query.strip()
+    if not text or not _PHONE_ALLOWED.match(text):
+        return None
+    digits = re.sub(r"\D", "", text)
+    if text.startswith("+") or (digits.startswith("62") and len(digits) > 4):
+        digits = digits[2:]
+    digits = digits.lstrip("0")
+    return digits if len(digits) >= 3 else None
+
+
+# --- licence plates ---------------------------------------------------------------------------
+
+# 1-2 region letters, 1-4 digits not starting with 0, 0-3 suffix letters (WHATSAPP.md).
+_PLATE = re.compile(r"^([A-Z]{1,2})([1-9][0-9]{0,3})([A-Z]{0,3})$")
+_PLATE_SEPARATORS = re.compile(r"[\s\-.]+")
+_SPECIAL_PLATE = re.compile(r"^[A-Z0-9]+( [A-Z0-9]+)*$")
+PLATE_MAX_LENGTH = 16
+
+
+def compact_plate(raw: str) -> str:
+    """The plate without separators, upper case: how a plate is compared whatever its spacing."""
+    return _PLATE_SEPARATORS.sub("", str(raw)).upper()
+
+
+def normalize_plate(raw, allow_special: bool = False) -> str:
+    """`b1234xyz`, `B-1234-XYZ`, ` b 1234  xyz ` → `B 1234 XYZ`.
+
+    Special plates (RI, CD, police, military) do not follow the civil pattern; with
+    `allow_special` they are kept as typed, in upper case with single spaces.
+    """
+    if raw is None or not str(raw).strip():
+        raise InvalidValue(_l("Nomor polisi wajib diisi."))
+    match = _PLATE.match(compact_plate(raw))
+    if match:
+        return " ".join(part for part in match.groups() if part)
+    if allow_special:
+        special = " ".join(_PLATE_SEPARATORS.split(str(raw).strip().upper()))
+        if _SPECIAL_PLATE.match(special) and len(special) <= PLATE_MAX_LENGTH:
+            return special
+        raise InvalidValue(_l("Nomor polisi khusus hanya boleh berisi huruf, angka dan spasi (maks. 16)."))
+    raise InvalidValue(
+        _l("Nomor polisi tidak valid. Contoh: B 1234 XYZ (1-2 huruf, 1-4 angka, 0-3 huruf).")
+    )

@@ -1,0 +1,72 @@
+import sqlalchemy as sa
+from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.auth.access import manager_required
+from app.extensions import db
+from app.models import User
+from app.services.users import UserInvalid, create_user, reset_password, set_active
+from app.users import bp
+from app.users.forms import NewUserForm, ResetPasswordForm
+
+
+def _page(form=None):
+    users = db.session.scalars(sa.select(User).order_by(User.active.desc(), User.username)).all()
+    return render_template("users/index.html", users=users, form=form or NewUserForm())
+
+
+@bp.get("/")
+@manager_required
+def index():
+    """The manager's list of accounts, with a form to add one."""
+    return _page()
+
+
+@bp.post("/")
+@manager_required
+def create():
+    """Add a staff or manager account."""
+    form = NewUserForm()
+    if form.validate_on_submit():
+        try:
+            user = create_user(form.username.data, form.password.data, form.role.data)
+        except UserInvalid as exc:
+            getattr(form, exc.field, form.username).errors.append(exc.message)
+        else:
+            db.session.commit()
+            flash(_("Akun %(name)s dibuat.", name=user.username), "success")
+            return redirect(url_for("users.index"))
+    return _page(form), 422
+
+
+@bp.post("/<int:user_id>/active")
+@manager_required
+def toggle_active(user_id):
+    """Deactivate an account (signed out at its next request) or bring it back."""
+    user = db.get_or_404(User, user_id)
+    try:
+        set_active(user, not user.active, acting=current_user)
+    except UserInvalid as exc:
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        message = _("Akun %(name)s diaktifkan.") if user.active else _("Akun %(name)s dinonaktifkan.")
+        flash(message % {"name": user.username}, "success")
+    return redirect(url_for("users.index"))
+
+
+@bp.post("/<int:user_id>/password")
+@manager_required
+def change_password(user_id):
+    """Give an account a new password (for staff who forgot theirs)."""
+    user = db.get_or_404(User, user_id)
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        reset_password(user, form.password.data)
+        db.session.commit()
+        flash(_("Kata sandi %(name)s diganti.", name=user.username), "success")
+    else:
+        for error in form.password.errors:
+            flash(error, "error")
+    return redirect(url_for("users.index"))

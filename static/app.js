@@ -1,0 +1,35 @@
+// Behaviour that needs script, kept out of the templates so the CSP can forbid inline scripts.
+(function () {
+  "use strict";
+
+  // A request that failed shows why, instead of the button silently doing nothing.
+  function showToast(text) {
+    var toast = document.getElementById("toast");
+    if (!toast) {
+      toast = document.createElement("p");
+      toast.id = "toast";
+      toast.className = "flash flash-error";
+      toast.setAttribute("role", "alert");
+      document.body.appendChild(toast);
+    }
+    toast.textContent = text;
+    clearTimeout(toast.hideTimer);
+    toast.hideTimer = setTimeout(function () { toast.remove(); }, 8000);
+  }
+
+  document.addEventListener("htmx:responseError", function (event) {
+    var xhr = event.detail.xhr;
+    if (xhr.getResponseHeader("HX-Redirect")) { return; }
+    var text = (xhr.responseText || "").trim();
+    showToast(text.length && text.length < 300 ? text : (document.body.dataset.errorText || "Error " + xhr.status));
+  });
+  document.addEventListener("htmx:sendError", function () {
+    showToast(document.body.dataset.offlineText || "Offline");
+  });
+
+  // Plain (non-htmx) buttons that destroy something ask first: <button data-confirm="…">.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("button[data-confirm]");
+    if (button && !window.confirm(button.dataset.confirm)) { event.preventDefault(); }
+  });
+})();
