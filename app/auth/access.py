@@ -47,10 +47,11 @@ def _setup_done():
 def require_login_and_setup():
     """Before every request: first run leads to /setup; everything not public needs a login."""
     view = current_app.view_functions.get(request.endpoint)
-    if request.endpoint == "static" or view is None:
+    # Assets and the health check answer whatever the state (even with the database down).
+    if view is None or request.endpoint in ("static", "main.healthz"):
         return None
     if not _setup_done():
-        if request.endpoint in ("auth.setup", "main.healthz"):
+        if request.endpoint == "auth.setup":
             return None
         return redirect(url_for("auth.setup"))
     if getattr(view, "is_public", False) or current_user.is_authenticated:

@@ -1,6 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from app.services.users import PASSWORD_MIN_LENGTH
@@ -13,7 +14,7 @@ _password_rules = [
 
 class NewUserForm(FlaskForm):
     username = StringField(_l("Nama pengguna"), validators=[DataRequired(_l("Nama pengguna wajib diisi."))])
-    role = SelectField(_l("Peran"), choices=[("staff", _l("Staf")), ("manager", _l("Manajer"))])
+    role = SelectField(_l("Peran"), choices=[SelectChoice("staff", _l("Staf")), SelectChoice("manager", _l("Manajer"))])
     password = PasswordField(_l("Kata sandi"), validators=_password_rules)
 
 

@@ -1,0 +1,71 @@
+"""Who reaches which route: every route is listed, so a new one must say who may use it."""
+import uuid
+
+import pytest
+
+from tests.conftest import HTMX
+
+# Reachable without logging in. Adding a public route means adding it here, on purpose.
+PUBLIC = {"static", "auth.login", "auth.setup", "main.healthz"}
+# Blueprints that only managers may use.
+MANAGER_ONLY_BLUEPRINTS = {"users", "settings"}
+
+
+def _routes(app):
+    """Every (endpoint, method, url) of the app, with sample values for the URL's variables."""
+    samples = {"customer_id": uuid.uuid4(), "user_id": 1, "filename": "app.css"}
+    with app.test_request_context():
+        from flask import url_for
+
+        for rule in app.url_map.iter_rules():
+            args = {name: samples[name] for name in rule.arguments}
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                yield rule.endpoint, method, url_for(rule.endpoint, **args)
+
+
+def test_public_routes_are_exactly_the_expected_ones(app):
+    public = {endpoint for endpoint, view in app.view_functions.items() if getattr(view, "is_public", False)}
+    assert public | {"static"} == PUBLIC
+
+
+def test_anonymous_visitor_is_sent_to_login_everywhere_else(app, client, users):
+    client.environ_base["HTTP_X_CSRFTOKEN"] = _token(client)
+    checked = 0
+    for endpoint, method, url in _routes(app):
+        if endpoint in PUBLIC:
+            continue
+        response = client.open(url, method=method)
+        assert response.status_code == 302, (method, url, response.status_code)
+        assert response.headers["Location"].startswith("/login"), (method, url)
+        checked += 1
+    assert checked >= 15
+
+
+def test_staff_get_403_on_every_manager_route(app, client, auth):
+    auth.login_staff()
+    checked = 0
+    for endpoint, method, url in _routes(app):
+        if endpoint.split(".")[0] in MANAGER_ONLY_BLUEPRINTS:
+            for headers in ({}, HTMX):
+                response = client.open(url, method=method, headers=headers)
+                assert response.status_code == 403, (method, url)
+            checked += 1
+    assert checked >= 5
+
+
+def test_staff_reach_the_customer_pages(client, auth):
+    auth.login_staff()
+    for url in ("/customers/", "/customers/new"):
+        assert client.get(url).status_code == 200
+
+
+def test_manager_reaches_manager_pages(client, auth):
+    auth.login_manager()
+    for url in ("/users/", "/settings/"):
+        assert client.get(url).status_code == 200
+
+
+def _token(client):
+    from tests.conftest import csrf_token_from
+
+    return csrf_token_from(client.get("/login").text)
