@@ -1,0 +1,83 @@
+"""The front desk's daily round in a real browser: first run, add, find, toggle, delete."""
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import STAFF
+from tests.e2e.conftest import log_in
+
+pytestmark = pytest.mark.e2e
+
+
+def test_first_run_creates_the_manager_and_opens_the_list(page):
+    page.goto("/")
+    expect(page).to_have_url(re.compile(r"/setup$"))
+    page.get_by_label("Nama pengguna manajer").fill("pemilik")
+    page.get_by_label("Kata sandi", exact=True).fill("rahasia123")
+    page.get_by_label("Ulangi kata sandi").fill("rahasia123")
+    page.get_by_role("button", name="Buat akun manajer").click()
+    expect(page).to_have_url(re.compile(r"/customers/$"))
+    expect(page.get_by_text("Akun manajer dibuat.")).to_be_visible()
+
+
+def test_add_find_toggle_and_delete_a_customer(page, users):
+    log_in(page, *STAFF)
+
+    page.get_by_role("button", name="Tambah pelanggan").click()
+    page.get_by_label("Nama pelanggan").fill("Budi Santoso")
+    page.get_by_label("Nomor polisi").fill("b1234xyz")
+    page.get_by_label("No. HP / WhatsApp").fill("0812-3456-7890")
+    page.get_by_label("Servis terakhir").fill("2026-06-01")
+    page.get_by_role("button", name="Simpan").click()
+    expect(page.locator(".details .nopol")).to_have_text("B 1234 XYZ")
+    expect(page.locator(".details .phone")).to_have_text("6281234567890")
+    expect(page.get_by_text("1 Des 2026")).to_be_visible()  # next service filled in: last + 6 months
+
+    page.get_by_role("link", name="Pelanggan").first.click()
+    page.evaluate("window.sameDocument = true")  # gone if anything below reloads the page
+    search = page.get_by_placeholder("Cari nama, nomor polisi atau nomor HP")
+    search.fill("zzz")
+    expect(page.get_by_text("Tidak ada pelanggan yang cocok.")).to_be_visible()
+    search.fill("1234")
+    row = page.locator("tbody tr", has_text="Budi Santoso")
+    expect(row).to_be_visible()
+    expect(row).to_contain_text("B 1234 XYZ")
+    expect(page).to_have_url(re.compile(r"q=1234"))  # the address bar keeps the search
+
+    row.get_by_role("button", name="Nonaktifkan").click()
+    expect(row.locator(".status")).to_have_text("Nonaktif")
+    expect(row.get_by_role("button", name="Aktifkan")).to_be_visible()
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    row.get_by_role("button", name="Hapus").click()
+    expect(page.locator("tbody tr", has_text="Budi Santoso")).to_have_count(0)
+    assert page.evaluate("window.sameDocument") is True
+
+    page.reload()
+    expect(page.get_by_text("Tidak ada pelanggan yang cocok.")).to_be_visible()
+
+
+def test_back_button_restores_the_previous_search(page, users, make_customer):
+    make_customer(customer_name="Budi Santoso", nopol="B 1234 XYZ")
+    make_customer(customer_name="Siti Nurhaliza", nopol="D 1028 EB", no_hp="081311112222")
+    log_in(page, *STAFF)
+    search = page.get_by_placeholder("Cari nama, nomor polisi atau nomor HP")
+    search.fill("siti")
+    expect(page.locator("tbody tr")).to_have_count(1)
+    expect(page).to_have_url(re.compile(r"q=siti"))
+    page.select_option("select[name=filter]", "inactive")
+    expect(page.get_by_text("Tidak ada pelanggan yang cocok.")).to_be_visible()
+    page.go_back()
+    expect(page.locator("tbody tr", has_text="Siti Nurhaliza")).to_be_visible()
+
+
+def test_invalid_phone_shows_the_message_next_to_the_field(page, users):
+    log_in(page, *STAFF)
+    page.goto("/customers/new")
+    page.get_by_label("Nama pelanggan").fill("Toko Sumber Rejeki")
+    page.get_by_label("Nomor polisi").fill("H 7777 ZZ")
+    page.get_by_label("No. HP / WhatsApp").fill("021-5551234")
+    page.get_by_role("button", name="Simpan").click()
+    expect(page.locator("#no_hp-help")).to_contain_text("Ini bukan nomor HP")
+    expect(page.get_by_label("Nama pelanggan")).to_have_value("Toko Sumber Rejeki")
