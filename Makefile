@@ -24,7 +24,7 @@ install: $(VENV)/.installed translations
 install-dev: $(VENV)/.installed-dev translations
 
 translations: $(VENV)/.installed
-	$(BIN)/pybabel compile --use-fuzzy -q -d app/translations
+	$(BIN)/pybabel -q compile -d app/translations
 
 migrate: install
 	$(BIN)/flask db upgrade
