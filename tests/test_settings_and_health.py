@@ -45,3 +45,35 @@ def test_sqlite_runs_in_wal_mode_with_busy_timeout(app):
             pytest.skip("SQLite only")
         assert connection.execute(sa.text("PRAGMA journal_mode")).scalar() == "wal"
         assert connection.execute(sa.text("PRAGMA busy_timeout")).scalar() >= 5000
+
+
+def _add_customers(database_url, prefix, count):
+    from app.extensions import db as process_db
+    from app.services.customers import create_customer
+
+    app = create_app(TestConfig(database_url))
+    with app.app_context():
+        for i in range(1, count + 1):
+            create_customer({"customer_name": f"{prefix} {i}", "nopol": f"{prefix} {i} A",
+                             "no_hp": f"0812{len(prefix)}00{i:05d}"})
+            process_db.session.commit()
+
+
+def test_several_processes_write_to_sqlite_at_once(app, database_url):
+    """WAL and the busy timeout let gunicorn workers write at the same time without errors."""
+    import multiprocessing
+
+    from app.extensions import db
+    from app.models import Customer
+
+    if not database_url.startswith("sqlite"):
+        pytest.skip("SQLite only")
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_add_customers, args=(database_url, prefix, 40)) for prefix in ("B", "AB", "D")]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    assert [worker.exitcode for worker in workers] == [0, 0, 0]
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Customer.id))) == 120

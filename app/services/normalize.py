@@ -31,7 +31,7 @@ _MOBILE_TYPES = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
 def _phone_text(raw) -> str:
     """The number as text, undoing what spreadsheets do to numbers stored as numbers."""
     if isinstance(raw, bool):
-        raise InvalidValue(_l("Nomor HP tidak valid."))
+        raise InvalidValue(_l("Nomor HP tidak valid. Contoh yang benar: 0812 3456 7890."))
     if isinstance(raw, int):
         return str(raw)
     if isinstance(raw, float):

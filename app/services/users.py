@@ -31,7 +31,7 @@ class UserInvalid(ValueError):
 
 def check_password_strength(password: str):
     if len(password or "") < PASSWORD_MIN_LENGTH:
-        raise UserInvalid("password", _l("Kata sandi minimal %(n)d karakter.", n=PASSWORD_MIN_LENGTH))
+        raise UserInvalid("password", _l("Kata sandi minimal %(min)d karakter.", min=PASSWORD_MIN_LENGTH))
 
 
 def any_user_exists() -> bool:
