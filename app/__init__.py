@@ -44,6 +44,7 @@ def register_extensions(app):
 def register_blueprints(app):
     from app.auth import bp as auth_bp
     from app.customers import bp as customers_bp
+    from app.imports import bp as imports_bp
     from app.main import bp as main_bp
     from app.settings import bp as settings_bp
     from app.users import bp as users_bp
@@ -51,6 +52,7 @@ def register_blueprints(app):
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(customers_bp, url_prefix="/customers")
+    app.register_blueprint(imports_bp, url_prefix="/import")
     app.register_blueprint(users_bp, url_prefix="/users")
     app.register_blueprint(settings_bp, url_prefix="/settings")
 

@@ -1,5 +1,5 @@
 """Friendly error pages in the user's language; htmx requests get a short text the page shows inline."""
-from flask import render_template
+from flask import current_app, render_template
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -14,7 +14,8 @@ def _messages():
         403: _("Anda tidak punya akses ke halaman ini."),
         404: _("Halaman atau data tidak ditemukan."),
         405: _("Permintaan tidak bisa diproses."),
-        413: _("File terlalu besar."),
+        413: _("File terlalu besar (maks. %(mb)d MB).",
+               mb=current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)),
         500: _("Terjadi kesalahan di server. Coba lagi sebentar lagi."),
     }
 

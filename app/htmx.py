@@ -1,5 +1,5 @@
 """Page or fragment, decided in one place from htmx's request headers."""
-from flask import render_template, request
+from flask import make_response, redirect, render_template, request
 
 
 def is_htmx() -> bool:
@@ -22,3 +22,12 @@ def add_vary_header(response):
     """The same URL answers with a page or a fragment: caches must keep them apart."""
     response.vary.add("HX-Request")
     return response
+
+
+def redirect_page(url: str):
+    """Go to another page: a plain redirect, or for htmx a header that makes it load the page."""
+    if is_htmx():
+        response = make_response("", 200)
+        response.headers["HX-Redirect"] = url
+        return response
+    return redirect(url)

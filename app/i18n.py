@@ -1,4 +1,6 @@
 """Languages and how dates and times read on screen (`15 Agu 2026`, Asia/Jakarta time)."""
+from datetime import date
+
 from flask import current_app
 from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
@@ -21,7 +23,13 @@ def datetime_short(value):
     return format_datetime(value, "d MMM yyyy HH:mm") if value else ""
 
 
+def iso_date_short(value):
+    """An ISO date held as text (as import previews keep them) shown like any other date."""
+    return date_short(date.fromisoformat(value)) if value else ""
+
+
 def register_filters(app):
+    app.jinja_env.filters["iso_date_short"] = iso_date_short
     app.jinja_env.filters["date_short"] = date_short
     app.jinja_env.filters["datetime_short"] = datetime_short
     app.jinja_env.globals["get_locale"] = get_locale

@@ -104,3 +104,30 @@ class AppSetting(db.Model):
 
     key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     value: Mapped[str] = mapped_column(sa.Text)
+
+
+class ImportBatch(db.Model):
+    """One uploaded sheet: its preview until committed, then the record of what it did."""
+
+    __tablename__ = "import_batch"
+
+    STATUS_PREVIEW = "preview"
+    STATUS_DONE = "done"
+    STATUS_EXPIRED = "expired"
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="SET NULL"), index=True)
+    filename: Mapped[str] = mapped_column(sa.String(255))
+    status: Mapped[str] = mapped_column(sa.String(16), default=STATUS_PREVIEW)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    committed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    total_rows: Mapped[int] = mapped_column(default=0)
+    created_count: Mapped[int] = mapped_column(default=0)
+    updated_count: Mapped[int] = mapped_column(default=0)
+    skipped_count: Mapped[int] = mapped_column(default=0)
+    refused_count: Mapped[int] = mapped_column(default=0)
+    # The parsed sheet and its row-by-row outcome (zlib-compressed JSON), kept on the server
+    # between preview and commit; after the commit only the refused rows remain.
+    payload: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+
+    user: Mapped["User | None"] = sa.orm.relationship()

@@ -27,6 +27,21 @@
     showToast(document.body.dataset.offlineText || "Offline");
   });
 
+  // Links marked data-keep-query follow the list's search and filters as htmx changes the address.
+  document.addEventListener("htmx:pushedIntoHistory", function () {
+    document.querySelectorAll("a[data-keep-query]").forEach(function (link) {
+      link.search = window.location.search;
+    });
+  });
+
+  // Upload progress for forms that send files through htmx.
+  document.addEventListener("htmx:xhr:progress", function (event) {
+    var bar = event.target.querySelector && event.target.querySelector("progress.upload-progress");
+    if (bar && event.detail.lengthComputable) {
+      bar.value = Math.round(event.detail.loaded / event.detail.total * 100);
+    }
+  });
+
   // Plain (non-htmx) buttons that destroy something ask first: <button data-confirm="…">.
   document.addEventListener("click", function (event) {
     var button = event.target.closest("button[data-confirm]");

@@ -13,7 +13,8 @@ MANAGER_ONLY_BLUEPRINTS = {"users", "settings"}
 
 def _routes(app):
     """Every (endpoint, method, url) of the app, with sample values for the URL's variables."""
-    samples = {"customer_id": uuid.uuid4(), "user_id": 1, "filename": "app.css"}
+    samples = {"customer_id": uuid.uuid4(), "batch_id": uuid.uuid4(), "user_id": 1, "filename": "app.css",
+               "fmt": "csv"}
     with app.test_request_context():
         from flask import url_for
 

@@ -1,4 +1,4 @@
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from app.auth.access import safe_next_url
@@ -8,7 +8,8 @@ from app.extensions import db
 from app.htmx import is_htmx, render
 from app.models import Customer
 from app.services import customers as service
-from app.services.customers import FILTERS, SORTS, CustomerInvalid, CustomerQuery
+from app.customers.listing import list_query_from_request
+from app.services.customers import CustomerInvalid
 
 
 @bp.app_template_filter("due_state")
@@ -16,31 +17,10 @@ def due_state_filter(customer):
     return service.due_state(customer)
 
 
-def _int_arg(name, default, low, high):
-    try:
-        return min(high, max(low, int(request.args.get(name, default))))
-    except (TypeError, ValueError):
-        return default
-
-
-def _list_query() -> CustomerQuery:
-    """The list's state from the address bar, with anything unknown falling back to the default."""
-    filter_ = request.args.get("filter", "all")
-    sort = request.args.get("sort", "next")
-    return CustomerQuery(
-        q=request.args.get("q", "")[:100],
-        filter=filter_ if filter_ in FILTERS else "all",
-        days=_int_arg("days", 7, 1, 365),
-        sort=sort if sort in SORTS else "next",
-        page=_int_arg("page", 1, 1, 1_000_000),
-        per_page=current_app.config["CUSTOMERS_PER_PAGE"],
-    )
-
-
 @bp.get("/")
 def index():
     """The customer list: search as you type, filters, sort and pages (htmx swaps the results)."""
-    query = _list_query()
+    query = list_query_from_request()
     result = service.list_customers(query)
     return render(
         "customers/index.html",

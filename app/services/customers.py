@@ -38,9 +38,9 @@ class CustomerInvalid(Exception):
         self.duplicate_of = duplicate_of
 
 
-def next_service_after(day: date) -> date:
-    """When the car is due again after a service on `day`."""
-    return day + relativedelta(months=service_interval_months())
+def next_service_after(day: date, months: int | None = None) -> date:
+    """When the car is due again after a service on `day` (`months` defaults to the setting)."""
+    return day + relativedelta(months=months if months is not None else service_interval_months())
 
 
 def find_by_plate(nopol) -> Customer | None:
@@ -52,9 +52,13 @@ def find_by_plate(nopol) -> Customer | None:
     return db.session.scalar(sa.select(Customer).where(Customer.nopol == normalized))
 
 
-def _clean(fields: dict, current: Customer | None) -> dict:
-    """Normalise and check the given fields; raise CustomerInvalid with every problem at once."""
-    errors, clean, duplicate = {}, {}, None
+def validate_fields(fields: dict, current: Customer | None = None) -> tuple[dict, dict]:
+    """Normalise and check the given fields without touching the database.
+
+    Returns (clean values, errors by field). Only the fields given are checked, so an update
+    can change one field; the duplicate-plate rule needs the database and is checked by callers.
+    """
+    errors, clean = {}, {}
 
     if "customer_name" in fields:
         name = " ".join(str(fields["customer_name"] or "").split())
@@ -69,16 +73,6 @@ def _clean(fields: dict, current: Customer | None) -> dict:
             clean["nopol"] = normalize_plate(fields["nopol"], fields.get("special_plate", False))
         except InvalidValue as exc:
             errors["nopol"] = exc.message
-        else:
-            duplicate = find_by_plate(clean["nopol"])
-            if duplicate is not None and duplicate is not current:
-                errors["nopol"] = _l(
-                    "Nomor polisi %(nopol)s sudah dipakai pelanggan %(name)s.",
-                    nopol=clean["nopol"],
-                    name=duplicate.customer_name,
-                )
-            else:
-                duplicate = None
 
     if "no_hp" in fields:
         try:
@@ -101,24 +95,40 @@ def _clean(fields: dict, current: Customer | None) -> dict:
     next_ = clean.get("next_service", current.next_service if current else None)
     if last and next_ and next_ < last:
         errors["next_service"] = _l("Servis berikutnya tidak boleh sebelum servis terakhir.")
+    return clean, errors
 
+
+def duplicate_plate_message(nopol: str, holder_name: str):
+    return _l("Nomor polisi %(nopol)s sudah dipakai pelanggan %(name)s.", nopol=nopol, name=holder_name)
+
+
+def _clean(fields: dict, current: Customer | None) -> dict:
+    """Normalise and check the given fields; raise CustomerInvalid with every problem at once."""
+    clean, errors = validate_fields(fields, current)
+    duplicate = None
+    if "nopol" in clean:
+        duplicate = find_by_plate(clean["nopol"])
+        if duplicate is not None and duplicate is not current:
+            errors["nopol"] = duplicate_plate_message(clean["nopol"], duplicate.customer_name)
+        else:
+            duplicate = None
     if errors:
         raise CustomerInvalid(errors, duplicate_of=duplicate)
     return clean
 
 
-def _fill_next_service(customer: Customer, clean: dict):
-    """A blank next service follows from the last one and the service interval."""
-    if "next_service" in clean and clean["next_service"] is None and customer.last_service:
-        customer.next_service = next_service_after(customer.last_service)
+def fill_next_service(clean: dict, last_service: date | None, months: int | None = None) -> dict:
+    """A blank next service follows from the last service and the service interval."""
+    if "next_service" in clean and clean["next_service"] is None and last_service:
+        clean["next_service"] = next_service_after(last_service, months)
+    return clean
 
 
 def create_customer(fields: dict) -> Customer:
     """Add a customer from user-supplied fields (name, plate and phone are required)."""
     required = {"customer_name": None, "nopol": None, "no_hp": None}
     clean = _clean({**required, "next_service": None, **fields}, current=None)
-    customer = Customer(**clean)
-    _fill_next_service(customer, clean)
+    customer = Customer(**fill_next_service(clean, clean.get("last_service")))
     db.session.add(customer)
     db.session.flush()
     return customer
@@ -127,9 +137,9 @@ def create_customer(fields: dict) -> Customer:
 def update_customer(customer: Customer, fields: dict) -> Customer:
     """Change the given fields of a customer; fields not given stay as they are."""
     clean = _clean(fields, current=customer)
+    fill_next_service(clean, clean.get("last_service", customer.last_service))
     for key, value in clean.items():
         setattr(customer, key, value)
-    _fill_next_service(customer, clean)
     db.session.flush()
     return customer
 
@@ -222,19 +232,23 @@ def _order_by(sort: str):
     return (Customer.next_service.asc().nulls_last(), Customer.customer_name, Customer.id)
 
 
-def list_customers(query: CustomerQuery) -> CustomerPage:
-    """One page of customers matching the search and filter, with the total count."""
+def matching_customers(query: CustomerQuery) -> sa.Select:
+    """Every customer the search and filter select, in the list's order (the list and the export)."""
     stmt = sa.select(Customer)
     if query.q.strip():
         stmt = stmt.where(_search_condition(query.q))
     condition = _filter_condition(query.filter, query.days)
     if condition is not None:
         stmt = stmt.where(condition)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
+    return stmt.order_by(*_order_by(query.sort))
+
+
+def list_customers(query: CustomerQuery) -> CustomerPage:
+    """One page of customers matching the search and filter, with the total count."""
+    stmt = matching_customers(query)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery()))
     page = max(1, query.page)
-    items = db.session.scalars(
-        stmt.order_by(*_order_by(query.sort)).limit(query.per_page).offset((page - 1) * query.per_page)
-    ).all()
+    items = db.session.scalars(stmt.limit(query.per_page).offset((page - 1) * query.per_page)).all()
     return CustomerPage(items=items, total=total, page=page, per_page=query.per_page)
 
 

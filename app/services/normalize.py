@@ -5,6 +5,7 @@ stored in `manual_whatsapp` always has one shape: phones as E.164 digits (`62812
 `B 1234 XYZ`.
 """
 import re
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 import phonenumbers
@@ -132,3 +133,86 @@ def normalize_plate(raw, allow_special: bool = False) -> str:
     raise InvalidValue(
         _l("Nomor polisi tidak valid. Contoh: B 1234 XYZ (1-2 huruf, 1-4 angka, 0-3 huruf).")
     )
+
+
+# --- dates and yes/no, as spreadsheets hold them ----------------------------------------------
+
+_MONTHS = {
+    # Indonesian and English names and abbreviations
+    "januari": 1, "january": 1, "jan": 1,
+    "februari": 2, "february": 2, "pebruari": 2, "feb": 2, "peb": 2,
+    "maret": 3, "march": 3, "mar": 3,
+    "april": 4, "apr": 4,
+    "mei": 5, "may": 5,
+    "juni": 6, "june": 6, "jun": 6,
+    "juli": 7, "july": 7, "jul": 7,
+    "agustus": 8, "august": 8, "agu": 8, "agt": 8, "ags": 8, "aug": 8, "agst": 8,
+    "september": 9, "sep": 9, "sept": 9,
+    "oktober": 10, "october": 10, "okt": 10, "oct": 10,
+    "november": 11, "nopember": 11, "nov": 11, "nop": 11,
+    "desember": 12, "december": 12, "des": 12, "dec": 12,
+}
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
+_DAY_FIRST = re.compile(r"^(\d{1,2})[/\-.](\d{1,2})[/\-.](\d{2}|\d{4})$")
+_NAMED_MONTH = re.compile(r"^(\d{1,2})[\s\-./]+([A-Za-z]+)\.?[\s\-./]+(\d{2}|\d{4})$")
+# Excel stores dates as days since 1899-12-30; 20000-80000 covers 1954-2119.
+_EXCEL_SERIAL = re.compile(r"^(\d{5})(?:\.0+)?$")
+_EXCEL_EPOCH = date(1899, 12, 30)
+
+
+def _full_year(text: str) -> int:
+    year = int(text)
+    return year + 2000 if year < 100 else year
+
+
+def parse_date(raw) -> date | None:
+    """A date as spreadsheets and people write it; always day before month, never month first.
+
+    Accepts date cells, ISO `2025-07-20`, `15/08/2025`, `01-09-2025`, `3 Agustus 2025`,
+    `3 Aug 2025` and Excel serial numbers. Blank gives None; anything else raises InvalidValue.
+    """
+    if raw is None:
+        return None
+    if isinstance(raw, datetime):
+        return raw.date()
+    if isinstance(raw, date):
+        return raw
+    text = str(raw).strip()
+    if not text:
+        return None
+    try:
+        if match := _ISO_DATE.match(text):
+            year, month, day = (int(part) for part in match.groups())
+            return date(year, month, day)
+        if match := _DAY_FIRST.match(text):
+            day, month, year = match.groups()
+            return date(_full_year(year), int(month), int(day))
+        if match := _NAMED_MONTH.match(text):
+            day, month_name, year = match.groups()
+            month = _MONTHS.get(month_name.lower())
+            if month:
+                return date(_full_year(year), month, int(day))
+        if (match := _EXCEL_SERIAL.match(text)) and 20000 <= int(match.group(1)) <= 80000:
+            return _EXCEL_EPOCH + timedelta(days=int(match.group(1)))
+    except ValueError:
+        pass  # a day or month out of range: reported below like any unreadable date
+    raise InvalidValue(_l("Tanggal \"%(value)s\" tidak dikenali. Gunakan hari/bulan/tahun, mis. 15/01/2026.",
+                          value=text[:40]))
+
+
+_YES = {"ya", "y", "yes", "1", "true", "aktif", "active", "x", "v", "benar"}
+_NO = {"tidak", "t", "no", "n", "0", "false", "nonaktif", "non aktif", "tidak aktif", "inactive", "salah"}
+
+
+def parse_yes_no(raw) -> bool | None:
+    """`Ya`/`Tidak` and their many spellings; blank gives None."""
+    if raw is None or isinstance(raw, float) and raw != raw:
+        return None
+    text = " ".join(str(raw).strip().lower().split())
+    if not text:
+        return None
+    if text in _YES:
+        return True
+    if text in _NO:
+        return False
+    raise InvalidValue(_l("Isi \"%(value)s\" tidak dikenali; gunakan Ya atau Tidak.", value=text[:20]))

@@ -1,0 +1,111 @@
+"""Sheets going out: the customer list, the refused rows of an import, the import template.
+
+Every cell goes through `safe_cell`, so a value a spreadsheet would run as a formula
+(`=HYPERLINK(...)`, `+62…` typed by someone, `@SUM`) is shown as text instead.
+"""
+import csv
+import io
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from openpyxl import Workbook
+
+from app.extensions import db
+from app.models import Customer
+from app.services.customers import CustomerQuery, matching_customers
+from app.services.importing import ImportState
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+CSV_DELIMITER = ";"  # what Excel opens directly in an Indonesian locale
+
+
+def safe_cell(value):
+    """Text that a spreadsheet would evaluate is prefixed with an apostrophe; other values pass."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _customer_headers():
+    return [_("Nama Pelanggan"), _("No. Polisi"), _("No HP"), _("Servis Terakhir"), _("Servis Berikutnya"),
+            _("Aktif"), _("Jumlah Pengingat"), _("Pengingat Terakhir"), _("Catatan")]
+
+
+def _customer_cells(customer: Customer) -> list:
+    return [
+        customer.customer_name, customer.nopol, customer.no_hp, customer.last_service, customer.next_service,
+        _("Ya") if customer.is_active else _("Tidak"), customer.reminder_sent_count,
+        customer.last_reminder_sent.strftime("%Y-%m-%d %H:%M UTC") if customer.last_reminder_sent else None,
+        customer.notes,
+    ]
+
+
+def _customers(query: CustomerQuery) -> Iterator[Customer]:
+    # Streamed in chunks, so exporting 100,000 customers does not hold them all in memory at once.
+    result = db.session.execute(matching_customers(query).execution_options(yield_per=2000))
+    for (customer,) in result:
+        yield customer
+
+
+def _csv_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    return str(safe_cell(value))
+
+
+def csv_lines(rows: Iterable[list]) -> Iterator[str]:
+    """CSV text line by line, with a BOM so Excel reads UTF-8 names correctly."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=CSV_DELIMITER, lineterminator="\r\n")
+    yield "\ufeff"
+    for row in rows:
+        writer.writerow([_csv_text(value) for value in row])
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+
+
+def xlsx_bytes(rows: Iterable[list], title: str) -> bytes:
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title[:31])
+    for row in rows:
+        sheet.append([_xlsx_value(value) for value in row])
+    output = io.BytesIO()
+    workbook.save(output)
+    return output.getvalue()
+
+
+def _xlsx_value(value):
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None)
+    return safe_cell(value)
+
+
+def customer_rows(query: CustomerQuery) -> Iterator[list]:
+    yield _customer_headers()
+    for customer in _customers(query):
+        yield _customer_cells(customer)
+
+
+def count_customers(query: CustomerQuery) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(matching_customers(query).order_by(None).subquery()))
+
+
+def refused_rows(state: ImportState) -> Iterator[list]:
+    """The refused rows as they were in the sheet, with the row number and what was wrong."""
+    yield [_("Baris"), *state.columns, _("Kesalahan")]
+    for outcome in state.outcomes:
+        problems = "; ".join(f"{column}: {message}" for column, message in outcome.errors)
+        yield [outcome.row, *state.sheet_row(outcome), problems]
+
+
+def template_rows() -> list[list]:
+    return [
+        [_("Nama Pelanggan"), _("No. Polisi"), _("No HP"), _("Servis Terakhir"), _("Servis Berikutnya"),
+         _("Catatan"), _("Aktif")],
+        ["Budi Santoso", "B 1234 XYZ", "0812 3456 7890", date(2026, 1, 15), date(2026, 7, 15), "walk-in", _("Ya")],
+    ]

@@ -1,0 +1,361 @@
+"""Importing customers from a sheet: find the columns, classify every row, commit in one go.
+
+Upload → `start_import` reads the sheet, finds the header row and the columns by their meaning,
+and classifies each row (new, update, unchanged, error, duplicate in the file) with the same
+normalisation and rules as the forms (app/services/customers.py). The result is stored with the
+ImportBatch, on the server, until `commit_import` writes the chosen rows in one transaction.
+"""
+import json
+import re
+import uuid
+import zlib
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.models import Customer, ImportBatch
+from app.services import clock
+from app.services.customers import duplicate_plate_message, fill_next_service, validate_fields
+from app.services.normalize import InvalidValue, parse_date, parse_yes_no
+from app.services.settings import service_interval_months
+from app.services.sheets import Sheet
+
+FIELDS = ("customer_name", "nopol", "no_hp", "last_service", "next_service", "notes", "is_active")
+REQUIRED = ("customer_name", "nopol", "no_hp")
+FIELD_LABELS = {
+    "customer_name": _l("Nama pelanggan"),
+    "nopol": _l("Nomor polisi"),
+    "no_hp": _l("No. HP / WhatsApp"),
+    "last_service": _l("Servis terakhir"),
+    "next_service": _l("Servis berikutnya"),
+    "notes": _l("Catatan"),
+    "is_active": _l("Aktif"),
+}
+# Header names people use, compared without case, spaces or punctuation.
+ALIASES = {
+    "customer_name": ["nama", "namapelanggan", "pelanggan", "namakonsumen", "konsumen", "namacustomer",
+                      "customer", "customername", "name", "namalengkap"],
+    "nopol": ["nopol", "nopolisi", "nomorpolisi", "platnomor", "nomorplat", "noplat", "plat", "platno",
+              "tnkb", "nomorkendaraan", "nokendaraan", "licenseplate", "plate", "platenumber"],
+    "no_hp": ["nohp", "hp", "whatsapp", "nowa", "wa", "nomorwa", "nomorhp", "nohpwa", "nowhatsapp",
+              "nohpwhatsapp", "telepon", "telp", "notelp", "notelepon", "nomortelepon", "ponsel", "handphone",
+              "phone", "phonenumber", "mobile"],
+    "last_service": ["servisterakhir", "tglservisterakhir", "tanggalservisterakhir", "terakhirservis",
+                     "servicesterakhir", "lastservice", "lastservicedate"],
+    "next_service": ["servisberikutnya", "tglservisberikutnya", "tanggalservisberikutnya", "jadwalservis",
+                     "jadwalservisberikutnya", "servisselanjutnya", "nextservice", "nextservicedate"],
+    "notes": ["catatan", "keterangan", "ket", "notes", "note", "remarks", "remark"],
+    "is_active": ["aktif", "isactive", "active", "statusaktif"],
+}
+_ALIAS_FIELD = {alias: name for name, aliases in ALIASES.items() for alias in aliases}
+HEADER_SEARCH_ROWS = 30
+PREVIEW_EXPIRES = timedelta(hours=24)
+ON_EXISTING = ("skip", "update")
+MODES = ("valid_only", "all_or_nothing")
+
+NEW, UPDATE, UNCHANGED, ERROR, DUPLICATE = "new", "update", "unchanged", "error", "duplicate"
+REFUSED = (ERROR, DUPLICATE)
+
+
+class ImportRefused(Exception):
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
+def header_key(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", str(text).lower())
+
+
+def field_for_header(text: str) -> str | None:
+    return _ALIAS_FIELD.get(header_key(text))
+
+
+def find_header(rows: list[list[str]]) -> tuple[int, dict[str, int]] | None:
+    """The header row (the one naming the most known columns) and its mapping.
+
+    A header that names only some columns is still a header: the preview asks for the rest.
+    """
+    best = None
+    for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        mapping = {}
+        for column, cell in enumerate(row):
+            name = field_for_header(cell)
+            if name and name not in mapping:
+                mapping[name] = column
+        if mapping and (best is None or len(mapping) > len(best[1])):
+            best = (index, mapping)
+    return best
+
+
+# --- the stored state of one import ------------------------------------------------------------
+
+@dataclass
+class Outcome:
+    """What happens to one data row of the sheet."""
+
+    row: int  # the row number the spreadsheet shows
+    status: str
+    values: dict = field(default_factory=dict)  # normalised values, dates as ISO text
+    errors: list = field(default_factory=list)  # [column label, message]
+    changes: dict = field(default_factory=dict)  # field -> [old, new] for updates
+    customer_id: str | None = None
+    cells: list | None = None  # the sheet row itself, kept for refused rows after the commit
+
+
+@dataclass
+class ImportState:
+    columns: list[str]
+    header_row: int
+    data: list[list[str]]
+    mapping: dict[str, int]
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    @property
+    def missing(self) -> list[str]:
+        return [name for name in REQUIRED if name not in self.mapping]
+
+    def count(self, status) -> int:
+        return sum(1 for outcome in self.outcomes if outcome.status == status)
+
+    def counts(self) -> dict:
+        return {status: self.count(status) for status in (NEW, UPDATE, UNCHANGED, ERROR, DUPLICATE)}
+
+    def of_status(self, *statuses, limit=None) -> list[Outcome]:
+        found = [outcome for outcome in self.outcomes if outcome.status in statuses]
+        return found[:limit] if limit else found
+
+    def sheet_row(self, outcome: Outcome) -> list[str]:
+        if outcome.cells is not None:
+            return outcome.cells
+        return self.data[outcome.row - self.header_row - 2]
+
+
+def _pack(state: ImportState) -> bytes:
+    body = {
+        "columns": state.columns, "header_row": state.header_row, "data": state.data,
+        "mapping": state.mapping, "outcomes": [outcome.__dict__ for outcome in state.outcomes],
+    }
+    return zlib.compress(json.dumps(body, separators=(",", ":"), default=str).encode(), 3)
+
+
+def load_state(batch: ImportBatch) -> ImportState | None:
+    if batch.payload is None:
+        return None
+    body = json.loads(zlib.decompress(batch.payload))
+    outcomes = [Outcome(**outcome) for outcome in body.pop("outcomes")]
+    return ImportState(**body, outcomes=outcomes)
+
+
+# --- classifying rows --------------------------------------------------------------------------
+
+def _row_fields(row: list[str], mapping: dict[str, int], labels: dict[str, str], errors: list) -> dict:
+    """The mapped cells of one row, with dates and yes/no read; problems go into `errors`."""
+    fields = {}
+    for name, column in mapping.items():
+        value = row[column] if column < len(row) else ""
+        try:
+            if name in ("last_service", "next_service"):
+                value = parse_date(value)
+            elif name == "is_active":
+                value = parse_yes_no(value)
+                if value is None:
+                    continue
+            elif name == "notes" and not value:
+                continue
+        except InvalidValue as exc:
+            errors.append([labels[name], str(exc.message)])
+            continue
+        fields[name] = value
+    return fields
+
+
+def _json_value(value):
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def classify(state: ImportState) -> ImportState:
+    """Check every row with the customer rules; mark duplicates inside the file; compare with the database."""
+    labels = {name: state.columns[column] or str(FIELD_LABELS[name]) for name, column in state.mapping.items()}
+    months = service_interval_months()
+    first_row_of_plate: dict[str, int] = {}
+    outcomes = []
+    for offset, row in enumerate(state.data):
+        number = state.header_row + 2 + offset
+        if not any(row):
+            continue
+        errors: list = []
+        fields = _row_fields(row, state.mapping, labels, errors)
+        required = {name: fields.get(name) for name in REQUIRED}
+        clean, field_errors = validate_fields({**required, "next_service": None, **fields})
+        fill_next_service(clean, clean.get("last_service"), months)
+        errors.extend([labels.get(name, str(FIELD_LABELS[name])), str(message)] for name, message in field_errors.items())
+        # A blank cell carries no information: it neither clears a stored value nor counts as a change.
+        values = {key: _json_value(value) for key, value in clean.items() if value is not None}
+        outcome = Outcome(row=number, status=ERROR if errors else NEW, values=values, errors=errors)
+        plate = clean.get("nopol") if "nopol" not in field_errors else None
+        if plate:
+            if plate in first_row_of_plate:
+                outcome.status = DUPLICATE
+                outcome.errors.append([labels["nopol"], _("Nomor polisi %(nopol)s sama dengan baris %(row)d di file ini.",
+                                                          nopol=plate, row=first_row_of_plate[plate])])
+            else:
+                first_row_of_plate[plate] = number
+        outcomes.append(outcome)
+    state.outcomes = outcomes
+    compare_with_database(state)
+    return state
+
+
+_COMPARED = ("customer_name", "no_hp", "last_service", "next_service", "notes", "is_active")
+
+
+def compare_with_database(state: ImportState):
+    """New, update (with what changes) or unchanged, against the customers stored right now."""
+    candidates = [outcome for outcome in state.outcomes if outcome.status not in REFUSED]
+    existing = _existing_by_plate([outcome.values["nopol"] for outcome in candidates])
+    for outcome in candidates:
+        customer = existing.get(outcome.values["nopol"])
+        if customer is None:
+            outcome.status, outcome.changes, outcome.customer_id = NEW, {}, None
+            continue
+        changes = {}
+        for name in _COMPARED:
+            if name in outcome.values:
+                old = _json_value(getattr(customer, name))
+                if outcome.values[name] != old:
+                    changes[name] = [old, outcome.values[name]]
+        outcome.status = UPDATE if changes else UNCHANGED
+        outcome.changes = changes
+        outcome.customer_id = str(customer.id)
+
+
+def _existing_by_plate(plates: list[str]) -> dict:
+    found = {}
+    for start in range(0, len(plates), 1000):
+        chunk = plates[start:start + 1000]
+        rows = db.session.execute(
+            sa.select(Customer.id, Customer.nopol, *[getattr(Customer, name) for name in _COMPARED])
+            .where(Customer.nopol.in_(chunk))
+        )
+        found.update({row.nopol: row for row in rows})
+    return found
+
+
+# --- the steps the pages call --------------------------------------------------------------------
+
+def start_import(filename: str, sheet: Sheet, user) -> ImportBatch:
+    """Store an uploaded sheet and its row-by-row preview (nothing is written to the customers)."""
+    expire_old_previews()
+    found = find_header(sheet.rows)
+    if found is None:
+        from app.services.sheets import SheetError
+
+        raise SheetError(_l("Baris judul kolom tidak ditemukan. Baris pertama tabel harus berisi judul seperti "
+                            "Nama, No. Polisi dan No HP (unduh templat untuk contohnya)."))
+    header_row, mapping = found
+    state = ImportState(columns=sheet.rows[header_row], header_row=header_row,
+                        data=sheet.rows[header_row + 1:], mapping=mapping)
+    if not state.missing:
+        classify(state)
+    batch = ImportBatch(filename=filename[:255], user_id=user.id if user else None,
+                        total_rows=sum(1 for row in state.data if any(row)), payload=_pack(state))
+    db.session.add(batch)
+    db.session.flush()
+    return batch
+
+
+def remap(batch: ImportBatch, mapping: dict[str, int]) -> ImportState:
+    """The user said which sheet column holds which field; classify again."""
+    state = _preview_state(batch)
+    state.mapping = {name: column for name, column in mapping.items()
+                     if name in FIELDS and column is not None and 0 <= column < len(state.columns)}
+    if len(set(state.mapping.values())) != len(state.mapping):
+        raise ImportRefused(_l("Satu kolom file hanya bisa dipakai untuk satu data."))
+    state.outcomes = []
+    if not state.missing:
+        classify(state)
+    batch.payload = _pack(state)
+    return state
+
+
+def _preview_state(batch: ImportBatch) -> ImportState:
+    if batch.status != ImportBatch.STATUS_PREVIEW or batch.payload is None:
+        raise ImportRefused(_l("Pratinjau ini sudah tidak berlaku. Unggah file lagi."))
+    return load_state(batch)
+
+
+def commit_import(batch: ImportBatch, on_existing: str, mode: str) -> ImportBatch:
+    """Write the chosen rows in one transaction: all of them or, on any problem, none."""
+    state = _preview_state(batch)
+    if state.missing:
+        raise ImportRefused(_l("Tentukan dulu kolom untuk: %(fields)s.",
+                               fields=", ".join(str(FIELD_LABELS[name]) for name in state.missing)))
+    compare_with_database(state)  # someone may have added or changed customers since the preview
+    refused = state.of_status(*REFUSED)
+    if mode == "all_or_nothing" and refused:
+        raise ImportRefused(_l("%(n)d baris ditolak, jadi tidak ada yang diimpor. Perbaiki file atau pilih "
+                               "\"impor baris yang valid saja\".", n=len(refused)))
+    now = clock.utcnow()
+    new_rows = [_insert_values(outcome.values, now) for outcome in state.of_status(NEW)]
+    updates = state.of_status(UPDATE) if on_existing == "update" else []
+    update_rows = [_update_values(outcome, now) for outcome in updates]
+    try:
+        if new_rows:
+            db.session.execute(sa.insert(Customer), new_rows)
+        if update_rows:
+            db.session.execute(sa.update(Customer), update_rows)
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise ImportRefused(_l("Data pelanggan berubah selama impor (nomor polisi yang sama baru saja ditambahkan). "
+                               "Unggah file lagi untuk pratinjau terbaru.")) from None
+    batch.status = ImportBatch.STATUS_DONE
+    batch.committed_at = now
+    batch.created_count = len(new_rows)
+    batch.updated_count = len(update_rows)
+    batch.refused_count = len(refused)
+    batch.skipped_count = len(state.outcomes) - len(new_rows) - len(update_rows) - len(refused)
+    # What is kept: only the refused rows, to fix and upload again.
+    for outcome in refused:
+        outcome.cells = state.sheet_row(outcome)
+    state.outcomes, state.data = refused, []
+    batch.payload = _pack(state)
+    return batch
+
+
+def _dates(values: dict) -> dict:
+    return {key: (date.fromisoformat(value) if key in ("last_service", "next_service") and value else value)
+            for key, value in values.items()}
+
+
+def _insert_values(values: dict, now) -> dict:
+    return {"id": uuid.uuid4(), "is_active": True, "notes": None, "last_service": None, "next_service": None,
+            "reminder_sent_count": 0, "opted_out": False, "created_at": now, "updated_at": now, **_dates(values)}
+
+
+def _update_values(outcome: Outcome, now) -> dict:
+    changed = {name: new for name, (_old, new) in outcome.changes.items()}
+    return {"id": uuid.UUID(outcome.customer_id), "updated_at": now, **_dates(changed)}
+
+
+def expire_old_previews():
+    """Previews nobody committed are dropped after a day, with the data they held."""
+    cutoff = clock.utcnow() - PREVIEW_EXPIRES
+    db.session.execute(
+        sa.update(ImportBatch)
+        .where(ImportBatch.status == ImportBatch.STATUS_PREVIEW, ImportBatch.created_at < cutoff)
+        .values(status=ImportBatch.STATUS_EXPIRED, payload=None)
+    )
+
+
+def recent_imports(limit=20) -> list[ImportBatch]:
+    return db.session.scalars(
+        sa.select(ImportBatch).where(ImportBatch.status == ImportBatch.STATUS_DONE)
+        .order_by(ImportBatch.committed_at.desc()).limit(limit)
+    ).all()

@@ -1,0 +1,289 @@
+"""Importing sheets through the real upload form: the samples, bad files, updates, all-or-nothing."""
+import csv
+import html
+import io
+import re
+import zipfile
+from datetime import date
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+
+from app.extensions import db
+from app.models import Customer, ImportBatch
+
+# The real sheets users upload live in shared/, beside the project (as in CI's checkout).
+SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
+
+# What the user reads for each reason the expected outcome file gives.
+MESSAGES = {
+    "no phone": "Nomor HP wajib diisi.",
+    "landline": "Ini bukan nomor HP.",
+    "phone too short": "Nomor HP tidak valid.",
+    "bad date": "Tanggal \"tanggal salah\" tidak dikenali.",
+    "no name": "Nama pelanggan wajib diisi.",
+    "duplicate plate": "Nomor polisi B 1234 XYZ sama dengan baris 2 di file ini.",
+}
+
+
+@pytest.fixture
+def staff(auth):
+    auth.login_staff()
+    return auth
+
+
+def upload(client, name, data, **kwargs):
+    return client.post("/import/", data={"file": (io.BytesIO(data), name)}, **kwargs)
+
+
+def preview_statuses(html: str) -> dict[int, str]:
+    return {int(row): status for row, status in re.findall(r'<tr id="row-(\d+)"[^>]*data-status="(\w+)"', html)}
+
+
+def customers(app) -> dict[str, Customer]:
+    with app.app_context():
+        return {c.nopol: c for c in db.session.scalars(db.select(Customer))}
+
+
+def counts(app):
+    with app.app_context():
+        return (db.session.scalar(db.select(db.func.count(Customer.id))),
+                db.session.scalar(db.select(db.func.count(ImportBatch.id))))
+
+
+def expected_outcomes():
+    with open(SAMPLES / "pelanggan_contoh.expected.csv", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.mark.parametrize("suffix", ["csv", "xlsx", "xls", "ods"])
+def test_sample_files_import_exactly_as_expected(app, client, staff, suffix):
+    name = f"pelanggan_contoh.{suffix}"
+    response = upload(client, name, (SAMPLES / name).read_bytes())
+    assert response.status_code == 302
+    preview = html.unescape(client.get(response.headers["Location"]).text)
+    statuses = preview_statuses(preview)
+    expected = expected_outcomes()
+    kinds = {"ok": "new", "error": "error", "dup": "duplicate"}
+    for row in expected:
+        sheet_row = int(row["row"]) + 1  # the header is the sheet's first row
+        assert statuses.get(sheet_row) == kinds[row["expected"]], row
+        if row["expected"] != "ok":
+            assert MESSAGES[row["why"]] in preview, row
+    assert "Nomor polisi B 1234 XYZ sama dengan baris 2" in preview
+    assert counts(app) == (0, 1)  # the preview writes no customer
+
+    client.post(response.headers["Location"] + "/commit", data={"on_existing": "skip", "mode": "valid_only"})
+    stored = customers(app)
+    ok_plates = {row["plate"] for row in expected if row["expected"] == "ok"}
+    assert set(stored) == {"B 1234 XYZ", "B 1234 ABC", "D 1028 EB", "AB 12 C", "L 4567 KM", "N 1 A"}
+    assert len(ok_plates) == 6
+    assert stored["B 1234 XYZ"].customer_name == "Bapak Joko"  # the first of the two rows, not the duplicate
+    assert stored["B 1234 ABC"].no_hp == "6281234567890"
+    assert stored["B 1234 ABC"].next_service == date(2026, 3, 1)  # blank: last service + 6 months
+    assert stored["AB 12 C"].no_hp == "6285712345678"  # stored as a number, leading 0 lost
+    assert stored["L 4567 KM"].last_service == date(2025, 8, 3)  # "3 Agustus 2025"
+    assert stored["N 1 A"].last_service == date(2025, 9, 1)  # "01-09-2025", day first
+    assert stored["D 1028 EB"].notes == "partner: Bengkel Jaya"
+    result = client.get(response.headers["Location"]).text
+    assert re.search(r"<strong>6</strong>\s*pelanggan baru", result)
+    assert re.search(r"<strong>6</strong>\s*ditolak", result)
+
+
+def test_refused_rows_download_has_the_sheet_row_and_the_problem(client, staff):
+    response = upload(client, "pelanggan_contoh.csv", (SAMPLES / "pelanggan_contoh.csv").read_bytes())
+    batch_url = response.headers["Location"]
+    client.post(batch_url + "/commit", data={"on_existing": "skip", "mode": "valid_only"})
+    download = client.get(batch_url + "/refused.csv")
+    assert download.headers["Content-Disposition"].startswith("attachment")
+    rows = list(csv.reader(io.StringIO(download.text.lstrip("\ufeff")), delimiter=";"))
+    assert rows[0][0] == "Baris" and rows[0][-1] == "Kesalahan"
+    assert len(rows) == 7
+    landline = next(row for row in rows if "Toko Sumber Rejeki" in row)
+    assert landline[0] == "8" and "Ini bukan nomor HP" in landline[-1]
+
+
+def _bomb() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        with archive.open("xl/worksheets/sheet1.xml", "w") as member:
+            chunk = b"\0" * (1 << 20)
+            for _ in range(160):
+                member.write(chunk)
+    return buffer.getvalue()
+
+
+def _csv(text: str) -> bytes:
+    return text.encode("utf-8")
+
+
+@pytest.mark.parametrize(
+    "name, data, message",
+    [
+        ("kosong.csv", b"", "File kosong."),
+        ("kosong.xlsx", b"   \n", "File kosong."),
+        ("tanpa-judul.csv", _csv("Budi;B 1234 XYZ;08123456789\nSiti;D 1 A;08131111222\n"),
+         "Baris judul kolom tidak ditemukan."),
+        ("palsu.xlsx", b"this is not a zip file at all", "bukan spreadsheet (isinya bukan arsip zip)"),
+        ("palsu.xls", b"PK\x03\x04 not an OLE2 file", "File .xls ini rusak atau bukan file Excel."),
+        ("bom.xlsx", None, "terlalu besar setelah dibuka"),
+        ("ragged.csv", _csv("Nama;Nopol;No HP\nBudi;B 1234 XYZ;0812345678\nSiti;D 1 A;0813;ekstra;lagi\n"),
+         "Baris 3 berisi 5 kolom, padahal judul kolom hanya 3."),
+        ("daftar.pdf", b"%PDF-1.4", "Jenis file tidak didukung."),
+    ],
+)
+def test_bad_files_are_refused_with_a_message_and_change_nothing(app, client, staff, name, data, message):
+    response = upload(client, name, _bomb() if data is None else data)
+    assert response.status_code == 422
+    assert message in response.text
+    assert counts(app) == (0, 0)
+
+
+def test_file_over_the_size_limit_is_refused(app, client, staff):
+    app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+    response = upload(client, "besar.csv", b"Nama;Nopol;No HP\n" + b"x" * (2 * 1024 * 1024))
+    assert response.status_code == 413
+    assert "File terlalu besar (maks. 1 MB)." in response.text
+    assert counts(app) == (0, 0)
+
+
+def test_header_below_a_title_block_is_found(app, client, staff):
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["DAFTAR PELANGGAN BENGKEL MAJU"])
+    sheet.append(["Dicetak 1 Nov 2025"])
+    sheet.append([])
+    sheet.append(["Plat Nomor", "NAMA", "WhatsApp", "Jadwal Servis", "Catatan"])
+    sheet.append(["b 9 xy", "Rina", 8123456789, date(2026, 2, 1), "=HYPERLINK(\"http://x\")"])
+    sheet.append(["F 1 Z", "Agus", "8.123456788E9", 46100, ""])  # scientific phone, serial date
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    response = upload(client, "judul.xlsx", buffer.getvalue())
+    preview = client.get(response.headers["Location"]).text
+    assert preview_statuses(preview) == {5: "new", 6: "new"}
+    client.post(response.headers["Location"] + "/commit", data={"on_existing": "skip", "mode": "valid_only"})
+    stored = customers(app)
+    assert stored["B 9 XY"].no_hp == "628123456789"
+    assert stored["F 1 Z"].no_hp == "628123456788"
+    assert stored["F 1 Z"].next_service == date(2026, 3, 19)  # Excel serial 46100
+
+
+def test_columns_not_found_are_chosen_by_the_user(app, client, staff):
+    data = _csv("Nama;Kendaraan;Kontak\nBudi;B 1234 XYZ;0812 3456 789\n")
+    response = upload(client, "kolom.csv", data)
+    preview = client.get(response.headers["Location"]).text
+    assert "Kolom berikut tidak ditemukan di file: Nomor polisi, No. HP / WhatsApp." in preview
+    assert "Impor sekarang" not in preview
+    client.post(response.headers["Location"] + "/columns",
+                data={"column_customer_name": "0", "column_nopol": "1", "column_no_hp": "2"})
+    preview = client.get(response.headers["Location"]).text
+    assert preview_statuses(preview) == {2: "new"}
+    client.post(response.headers["Location"] + "/commit", data={"on_existing": "skip", "mode": "valid_only"})
+    assert customers(app)["B 1234 XYZ"].no_hp == "628123456789"
+
+
+def test_existing_plates_are_skipped_or_updated_as_chosen(app, client, staff, make_customer):
+    make_customer(customer_name="Budi", nopol="B 1234 XYZ", no_hp="08123456789", notes="lama")
+    make_customer(customer_name="Siti", nopol="D 1 A", no_hp="081311112222")
+    data = _csv("Nama;Nopol;No HP\nBudi;b1234xyz;0813 9999 8888\nSiti;D 1 A;081311112222\n")
+    for choice, expected_phone in (("skip", "628123456789"), ("update", "6281399998888")):
+        response = upload(client, "ubah.csv", data)
+        preview = client.get(response.headers["Location"]).text
+        assert preview_statuses(preview) == {2: "update"}
+        assert "sudah ada, sama persis" in preview
+        assert "<del>628123456789</del> → <ins>6281399998888</ins>" in preview
+        client.post(response.headers["Location"] + "/commit", data={"on_existing": choice, "mode": "valid_only"})
+        stored = customers(app)
+        assert stored["B 1234 XYZ"].no_hp == expected_phone
+        assert stored["B 1234 XYZ"].notes == "lama"  # a column the sheet does not have is left alone
+
+
+def test_all_or_nothing_writes_nothing_when_a_row_is_refused(app, client, staff):
+    response = upload(client, "pelanggan_contoh.csv", (SAMPLES / "pelanggan_contoh.csv").read_bytes())
+    result = client.post(response.headers["Location"] + "/commit",
+                         data={"on_existing": "skip", "mode": "all_or_nothing"}, follow_redirects=True)
+    assert "6 baris ditolak, jadi tidak ada yang diimpor." in result.text
+    assert counts(app)[0] == 0
+    # Still a preview: the user can choose again.
+    client.post(response.headers["Location"] + "/commit", data={"on_existing": "skip", "mode": "valid_only"})
+    assert counts(app)[0] == 6
+
+
+def test_committing_twice_writes_once(app, client, staff):
+    response = upload(client, "pelanggan_contoh.csv", (SAMPLES / "pelanggan_contoh.csv").read_bytes())
+    for _ in range(2):
+        client.post(response.headers["Location"] + "/commit", data={"on_existing": "update", "mode": "valid_only"})
+    assert counts(app)[0] == 6
+
+
+def test_plate_added_between_preview_and_commit_is_not_duplicated(app, client, staff, make_customer):
+    response = upload(client, "satu.csv", _csv("Nama;Nopol;No HP\nBudi;B 1234 XYZ;08123456789\n"))
+    make_customer(customer_name="Budi (dari kasir)", nopol="B 1234 XYZ")
+    client.post(response.headers["Location"] + "/commit", data={"on_existing": "skip", "mode": "valid_only"})
+    stored = customers(app)
+    assert len(stored) == 1 and stored["B 1234 XYZ"].customer_name == "Budi (dari kasir)"
+
+
+def test_import_history_lists_who_imported_what(client, staff):
+    response = upload(client, "pelanggan_contoh.csv", (SAMPLES / "pelanggan_contoh.csv").read_bytes())
+    client.post(response.headers["Location"] + "/commit", data={"on_existing": "skip", "mode": "valid_only"})
+    page = client.get("/import/").text
+    assert "pelanggan_contoh.csv" in page and "<td>staf</td>" in page
+
+
+def test_template_sheet_imports_cleanly(app, client, staff):
+    template = client.get("/import/template.xlsx")
+    assert template.status_code == 200
+    response = upload(client, "templat.xlsx", template.data)
+    assert preview_statuses(client.get(response.headers["Location"]).text) == {2: "new"}
+
+
+def test_windows_1252_csv_with_commas(app, client, staff):
+    data = "Nama,Nopol,No HP,Catatan\nJosé Ñoño,B 77 C,0812 3456 7890,café\n".encode("cp1252")
+    response = upload(client, "lama.csv", data)
+    client.post(response.headers["Location"] + "/commit", data={"on_existing": "skip", "mode": "valid_only"})
+    assert customers(app)["B 77 C"].customer_name == "José Ñoño"
+
+
+# --- export ----------------------------------------------------------------------------------
+
+def test_export_follows_the_search_and_neutralises_formulas(client, staff, make_customer):
+    make_customer(customer_name="=HYPERLINK(\"http://evil\")", nopol="B 1 A", no_hp="08123456789",
+                  notes="+62 catatan", next_service=date(2026, 1, 15))
+    make_customer(customer_name="Siti", nopol="D 1 A", no_hp="081311112222")
+    response = client.get("/import/export.csv?q=b1a")
+    rows = list(csv.reader(io.StringIO(response.text.lstrip("\ufeff")), delimiter=";"))
+    assert len(rows) == 2
+    assert rows[1][0] == "'=HYPERLINK(\"http://evil\")"
+    assert rows[1][1] == "B 1 A" and rows[1][4] == "15/01/2026"
+    assert rows[1][-1] == "'+62 catatan"
+
+
+def test_export_xlsx_round_trips_through_the_import(app, client, staff, make_customer):
+    make_customer(customer_name="Budi", nopol="B 1 A", no_hp="08123456789", last_service=date(2026, 1, 15))
+    exported = client.get("/import/export.xlsx")
+    assert exported.status_code == 200
+    with app.app_context():
+        db.session.execute(db.delete(Customer))
+        db.session.commit()
+    response = upload(client, "pelanggan.xlsx", exported.data)
+    client.post(response.headers["Location"] + "/commit", data={"on_existing": "skip", "mode": "valid_only"})
+    stored = customers(app)["B 1 A"]
+    assert (stored.customer_name, stored.no_hp, stored.last_service) == ("Budi", "628123456789", date(2026, 1, 15))
+
+
+def test_upload_without_a_file_asks_for_one(client, staff):
+    response = client.post("/import/", data={})
+    assert response.status_code == 422
+    assert "Pilih file yang akan diimpor." in response.text
+
+
+def test_htmx_upload_loads_the_preview_page(client, staff):
+    response = upload(client, "pelanggan_contoh.csv", (SAMPLES / "pelanggan_contoh.csv").read_bytes(),
+                      headers={"HX-Request": "true"})
+    assert response.headers["HX-Redirect"].startswith("/import/")
+    failed = upload(client, "x.xlsx", b"not a zip", headers={"HX-Request": "true"})
+    assert failed.status_code == 422
+    assert failed.text.lstrip().startswith('<article id="upload-panel">')
