@@ -35,4 +35,5 @@ def _tune_sqlite(dbapi_connection, _record):
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA cache_size=-32000")  # 32 MB: bulk imports touch many index pages
     cursor.close()

@@ -77,7 +77,7 @@ class Customer(db.Model):
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
     customer_name: Mapped[str] = mapped_column(sa.String(120))
     nopol: Mapped[str] = mapped_column(sa.String(16), unique=True)
-    no_hp: Mapped[str] = mapped_column(sa.String(16), index=True)
+    no_hp: Mapped[str] = mapped_column(sa.String(16))
     last_service: Mapped[date | None] = mapped_column(sa.Date)
     next_service: Mapped[date | None] = mapped_column(sa.Date, index=True)
     is_active: Mapped[bool] = mapped_column(default=True)
@@ -93,7 +93,6 @@ class Customer(db.Model):
         # The list's filters (active/inactive) combined with its default sort (next service).
         sa.Index("ix_manual_whatsapp_active_next_service", "is_active", "next_service"),
         sa.Index("ix_manual_whatsapp_customer_name", "customer_name"),
-        sa.Index("ix_manual_whatsapp_reminder_count", "reminder_sent_count"),
     )
 
 
@@ -126,8 +125,10 @@ class ImportBatch(db.Model):
     updated_count: Mapped[int] = mapped_column(default=0)
     skipped_count: Mapped[int] = mapped_column(default=0)
     refused_count: Mapped[int] = mapped_column(default=0)
-    # The parsed sheet and its row-by-row outcome (zlib-compressed JSON), kept on the server
-    # between preview and commit; after the commit only the refused rows remain.
+    # The row-by-row outcome (zlib-compressed JSON), kept on the server between preview and
+    # commit; after the commit only the refused rows remain.
     payload: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    # The sheet's cells, needed only to classify again with other columns; dropped at the commit.
+    sheet_data: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
 
     user: Mapped["User | None"] = sa.orm.relationship()

@@ -5,13 +5,13 @@ and classifies each row (new, update, unchanged, error, duplicate in the file) w
 normalisation and rules as the forms (app/services/customers.py). The result is stored with the
 ImportBatch, on the server, until `commit_import` writes the chosen rows in one transaction.
 """
-import json
 import re
 import uuid
 import zlib
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+import orjson
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -105,15 +105,15 @@ class Outcome:
     errors: list = field(default_factory=list)  # [column label, message]
     changes: dict = field(default_factory=dict)  # field -> [old, new] for updates
     customer_id: str | None = None
-    cells: list | None = None  # the sheet row itself, kept for refused rows after the commit
+    cells: list | None = None  # the sheet row itself, kept for refused rows (to show and download)
 
 
 @dataclass
 class ImportState:
     columns: list[str]
     header_row: int
-    data: list[list[str]]
     mapping: dict[str, int]
+    data: list[list[str]] = field(default_factory=list)  # loaded only to classify again
     outcomes: list[Outcome] = field(default_factory=list)
 
     @property
@@ -131,25 +131,30 @@ class ImportState:
         return found[:limit] if limit else found
 
     def sheet_row(self, outcome: Outcome) -> list[str]:
-        if outcome.cells is not None:
-            return outcome.cells
-        return self.data[outcome.row - self.header_row - 2]
+        return outcome.cells or []
 
 
-def _pack(state: ImportState) -> bytes:
-    body = {
-        "columns": state.columns, "header_row": state.header_row, "data": state.data,
-        "mapping": state.mapping, "outcomes": [outcome.__dict__ for outcome in state.outcomes],
-    }
-    return zlib.compress(json.dumps(body, separators=(",", ":"), default=str).encode(), 3)
+def _compress(body) -> bytes:
+    return zlib.compress(orjson.dumps(body, default=str), 1)
 
 
-def load_state(batch: ImportBatch) -> ImportState | None:
+def _store(batch: ImportBatch, state: ImportState, with_data: bool = True):
+    """Outcomes and sheet cells are stored apart, so a commit never has to read the cells."""
+    batch.payload = _compress({
+        "columns": state.columns, "header_row": state.header_row, "mapping": state.mapping,
+        "outcomes": [outcome.__dict__ for outcome in state.outcomes],
+    })
+    if with_data:
+        batch.sheet_data = _compress(state.data)
+
+
+def load_state(batch: ImportBatch, with_data: bool = False) -> ImportState | None:
     if batch.payload is None:
         return None
-    body = json.loads(zlib.decompress(batch.payload))
+    body = orjson.loads(zlib.decompress(batch.payload))
     outcomes = [Outcome(**outcome) for outcome in body.pop("outcomes")]
-    return ImportState(**body, outcomes=outcomes)
+    data = orjson.loads(zlib.decompress(batch.sheet_data)) if with_data and batch.sheet_data else []
+    return ImportState(**body, data=data, outcomes=outcomes)
 
 
 # --- classifying rows --------------------------------------------------------------------------
@@ -206,6 +211,8 @@ def classify(state: ImportState) -> ImportState:
                                                           nopol=plate, row=first_row_of_plate[plate])])
             else:
                 first_row_of_plate[plate] = number
+        if outcome.status in REFUSED:
+            outcome.cells = row
         outcomes.append(outcome)
     state.outcomes = outcomes
     compare_with_database(state)
@@ -264,7 +271,8 @@ def start_import(filename: str, sheet: Sheet, user) -> ImportBatch:
     if not state.missing:
         classify(state)
     batch = ImportBatch(filename=filename[:255], user_id=user.id if user else None,
-                        total_rows=sum(1 for row in state.data if any(row)), payload=_pack(state))
+                        total_rows=sum(1 for row in state.data if any(row)))
+    _store(batch, state)
     db.session.add(batch)
     db.session.flush()
     return batch
@@ -272,7 +280,7 @@ def start_import(filename: str, sheet: Sheet, user) -> ImportBatch:
 
 def remap(batch: ImportBatch, mapping: dict[str, int]) -> ImportState:
     """The user said which sheet column holds which field; classify again."""
-    state = _preview_state(batch)
+    state = _preview_state(batch, with_data=True)
     state.mapping = {name: column for name, column in mapping.items()
                      if name in FIELDS and column is not None and 0 <= column < len(state.columns)}
     if len(set(state.mapping.values())) != len(state.mapping):
@@ -280,14 +288,14 @@ def remap(batch: ImportBatch, mapping: dict[str, int]) -> ImportState:
     state.outcomes = []
     if not state.missing:
         classify(state)
-    batch.payload = _pack(state)
+    _store(batch, state, with_data=False)
     return state
 
 
-def _preview_state(batch: ImportBatch) -> ImportState:
+def _preview_state(batch: ImportBatch, with_data: bool = False) -> ImportState:
     if batch.status != ImportBatch.STATUS_PREVIEW or batch.payload is None:
         raise ImportRefused(_l("Pratinjau ini sudah tidak berlaku. Unggah file lagi."))
-    return load_state(batch)
+    return load_state(batch, with_data)
 
 
 def commit_import(batch: ImportBatch, on_existing: str, mode: str) -> ImportBatch:
@@ -307,7 +315,8 @@ def commit_import(batch: ImportBatch, on_existing: str, mode: str) -> ImportBatc
     update_rows = [_update_values(outcome, now) for outcome in updates]
     try:
         if new_rows:
-            db.session.execute(sa.insert(Customer), new_rows)
+            # Core executemany on the table: tens of thousands of rows in one round of inserts.
+            db.session.execute(Customer.__table__.insert(), new_rows)
         if update_rows:
             db.session.execute(sa.update(Customer), update_rows)
         db.session.flush()
@@ -322,16 +331,18 @@ def commit_import(batch: ImportBatch, on_existing: str, mode: str) -> ImportBatc
     batch.refused_count = len(refused)
     batch.skipped_count = len(state.outcomes) - len(new_rows) - len(update_rows) - len(refused)
     # What is kept: only the refused rows, to fix and upload again.
-    for outcome in refused:
-        outcome.cells = state.sheet_row(outcome)
-    state.outcomes, state.data = refused, []
-    batch.payload = _pack(state)
+    state.outcomes = refused
+    _store(batch, state, with_data=False)
+    batch.sheet_data = None
     return batch
 
 
 def _dates(values: dict) -> dict:
-    return {key: (date.fromisoformat(value) if key in ("last_service", "next_service") and value else value)
-            for key, value in values.items()}
+    """The stored ISO dates back as dates, for the database driver."""
+    for key in ("last_service", "next_service"):
+        if values.get(key):
+            values[key] = date.fromisoformat(values[key])
+    return values
 
 
 def _insert_values(values: dict, now) -> dict:
@@ -350,7 +361,7 @@ def expire_old_previews():
     db.session.execute(
         sa.update(ImportBatch)
         .where(ImportBatch.status == ImportBatch.STATUS_PREVIEW, ImportBatch.created_at < cutoff)
-        .values(status=ImportBatch.STATUS_EXPIRED, payload=None)
+        .values(status=ImportBatch.STATUS_EXPIRED, payload=None, sheet_data=None)
     )
 
 

@@ -65,23 +65,28 @@ def normalize_phone(raw) -> str:
     if not _PHONE_ALLOWED.match(text):
         raise InvalidValue(_l("Nomor HP hanya boleh berisi angka, spasi, +, - atau titik."))
     digits = re.sub(r"\D", "", text)
-    if text.lstrip().startswith("+") or digits.startswith("62"):
-        candidate = "+" + digits
-    elif digits.startswith("0"):
-        candidate = digits
-    else:
-        candidate = "0" + digits
-    try:
-        number = phonenumbers.parse(candidate, "ID")
-    except phonenumbers.NumberParseException:
-        raise InvalidValue(_l("Nomor HP tidak valid. Contoh yang benar: 0812 3456 7890.")) from None
-    if number.country_code != 62:
-        raise InvalidValue(_l("Hanya nomor HP Indonesia (+62) yang bisa dipakai."))
-    if not phonenumbers.is_valid_number(number):
+    if not digits:
         raise InvalidValue(_l("Nomor HP tidak valid. Contoh yang benar: 0812 3456 7890."))
-    if phonenumbers.number_type(number) not in _MOBILE_TYPES:
+    if text.startswith("+"):
+        if not digits.startswith("62"):
+            raise InvalidValue(_l("Hanya nomor HP Indonesia (+62) yang bisa dipakai."))
+        national = digits[2:]
+    elif digits.startswith("62"):
+        national = digits[2:]
+    else:
+        national = digits[1:] if digits.startswith("0") else digits
+    # The national significant number is built here (digits only, prefixes handled above), so
+    # phonenumbers is asked only what it knows best: which numbers are Indonesian mobiles.
+    # number_type() answers UNKNOWN for a number that is not valid at all.
+    if not national or len(national) > 13 or national.startswith("0"):
+        raise InvalidValue(_l("Nomor HP tidak valid. Contoh yang benar: 0812 3456 7890."))
+    number = phonenumbers.PhoneNumber(country_code=62, national_number=int(national))
+    kind = phonenumbers.number_type(number)
+    if kind == PhoneNumberType.UNKNOWN:
+        raise InvalidValue(_l("Nomor HP tidak valid. Contoh yang benar: 0812 3456 7890."))
+    if kind not in _MOBILE_TYPES:
         raise InvalidValue(_l("Ini bukan nomor HP. WhatsApp butuh nomor ponsel, bukan telepon rumah/kantor."))
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164).lstrip("+")
+    return "62" + national
 
 
 def phone_search_fragment(query: str) -> str | None:

@@ -97,7 +97,7 @@ def _read_workbook(data: bytes) -> list[list[str]]:
             for name in workbook.sheet_names:
                 frame = pd.read_excel(workbook, sheet_name=name, header=None, dtype=object)
                 if not frame.empty:
-                    return [[_cell_text(value) for value in row] for row in frame.itertuples(index=False)]
+                    return [[_cell_text(value) for value in row] for row in frame.to_numpy().tolist()]
     except SheetError:
         raise
     except Exception:  # calamine reports broken files with many exception types
@@ -164,8 +164,12 @@ def _cell_text(value) -> str:
 
 
 def _trim(rows: list[list[str]]) -> list[list[str]]:
-    """Drop trailing empty rows and columns that spreadsheets leave behind."""
+    """Drop trailing empty rows and columns that spreadsheets leave behind; pad short rows."""
     while rows and not any(rows[-1]):
         rows.pop()
-    width = max((max((i + 1 for i, cell in enumerate(row) if cell), default=0) for row in rows), default=0)
-    return [row[:width] + [""] * (width - len(row)) for row in rows]
+    width = max((len(row) for row in rows), default=0)
+    rows = [row if len(row) == width else row + [""] * (width - len(row)) for row in rows]
+    while width and not any(row[width - 1] for row in rows):
+        width -= 1
+        rows = [row[:width] for row in rows]
+    return rows
