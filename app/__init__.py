@@ -46,13 +46,17 @@ def register_blueprints(app):
     from app.customers import bp as customers_bp
     from app.imports import bp as imports_bp
     from app.main import bp as main_bp
+    from app.reminders import bp as reminders_bp
     from app.settings import bp as settings_bp
     from app.users import bp as users_bp
+    from app.webhooks import bp as webhooks_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(customers_bp, url_prefix="/customers")
     app.register_blueprint(imports_bp, url_prefix="/import")
+    app.register_blueprint(reminders_bp, url_prefix="/reminders")
+    app.register_blueprint(webhooks_bp, url_prefix="/webhooks")
     app.register_blueprint(users_bp, url_prefix="/users")
     app.register_blueprint(settings_bp, url_prefix="/settings")
 
@@ -78,6 +82,8 @@ def register_templates(app):
 
 
 def register_cli(app):
-    from app.cli import users_cli
+    from app.cli import reminders_cli, users_cli, worker_command
 
     app.cli.add_command(users_cli)
+    app.cli.add_command(reminders_cli)
+    app.cli.add_command(worker_command)

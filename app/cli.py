@@ -1,5 +1,9 @@
-"""`flask users …`: accounts from the command line."""
+"""The command line: `flask users …`, `flask reminders send`, `flask worker`."""
+import sys
+from datetime import datetime, time
+
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
 from app.extensions import db
@@ -27,3 +31,76 @@ def create_user_command(name, role, password):
         raise click.ClickException(str(exc.message)) from None
     db.session.commit()
     click.echo(f"created {user.role} {user.username}")
+
+
+@click.group("reminders", help="Send service reminders.")
+def reminders_cli():
+    pass
+
+
+def _within_quiet_hours(now: datetime) -> bool:
+    """True when `now` (workshop time) is outside the hours unattended sends may go out."""
+    from app.services.settings import get_setting
+
+    start = time.fromisoformat(get_setting("quiet_start"))
+    end = time.fromisoformat(get_setting("quiet_end"))
+    return not (start <= now.time() < end)
+
+
+@reminders_cli.command("send")
+@click.option("--days", type=click.IntRange(0, 365), default=None,
+              help="Remind customers whose next service is within this many days (default: the setting).")
+@click.option("--dry-run", is_flag=True, help="Show who would be reminded; send nothing.")
+@click.option("--include-inactive", is_flag=True, help="Also remind inactive customers.")
+@with_appcontext
+def send_command(days, dry_run, include_inactive):
+    """Send every due reminder (the cron entry point). Last line: sent: X, failed: Y, skipped: Z."""
+    from app.models import Message
+    from app.reminders.jobs import resume_stale
+    from app.services import clock, reminders
+    from app.services.settings import get_setting
+
+    days = get_setting("reminder_days") if days is None else days
+    sender = reminders.provider()
+    if sender.problem or sender.interactive:
+        problem = sender.problem or "WHATSAPP_PROVIDER=link needs a person to press send; use cloud_api or fonnte"
+        click.echo(f"error: {problem}", err=True)
+        click.echo("sent: 0, failed: 0, skipped: 0")
+        sys.exit(2)
+    plan = reminders.plan_batch(days, not include_inactive)
+    if dry_run:
+        for customer in plan.to_send:
+            click.echo(f"would send: {customer.nopol} {customer.customer_name} ({customer.next_service})")
+        for customer, reason in plan.left_out:
+            click.echo(f"left out: {customer.nopol} {customer.customer_name}: {reason}")
+        click.echo(f"sent: 0, failed: 0, skipped: {len(plan.left_out)}")
+        return
+    now = datetime.now(clock.local_zone())
+    if _within_quiet_hours(now):
+        click.echo(f"quiet hours ({get_setting('quiet_start')}-{get_setting('quiet_end')} only): nothing sent")
+        click.echo("sent: 0, failed: 0, skipped: 0")
+        return
+    resume_stale()
+    batch = reminders.start_batch(days, not include_inactive, None, Message.CRON)
+    db.session.commit()
+    reminders.run_batch(batch.id)
+    db.session.refresh(batch)
+    progress = reminders.batch_progress(batch)
+    if batch.stop_reason:
+        click.echo(f"stopped: {batch.stop_reason}", err=True)
+    click.echo(f"sent: {progress.sent}, failed: {progress.failed}, skipped: {progress.skipped}")
+    if batch.stop_reason:
+        sys.exit(1)
+
+
+@click.command("worker", help="Run an RQ worker for reminder batches (needs REDIS_URL).")
+@with_appcontext
+def worker_command():
+    from rq import Worker
+
+    from app.reminders.jobs import QUEUE_NAME, redis_connection
+
+    url = current_app.config.get("REDIS_URL")
+    if not url:
+        raise click.ClickException("REDIS_URL is not set: batches run inside the web process, no worker needed")
+    Worker([QUEUE_NAME], connection=redis_connection(url)).work()

@@ -75,6 +75,7 @@ class Config:
         self.FONNTE_TOKEN = _env("FONNTE_TOKEN")
         self.FONNTE_WEBHOOK_SECRET = _env("FONNTE_WEBHOOK_SECRET")
         self.WHATSAPP_RATE_PER_SECOND = _env("WHATSAPP_RATE_PER_SECOND")
+        self.WHATSAPP_HTTP_TIMEOUT = float(_env("WHATSAPP_HTTP_TIMEOUT", "10"))
 
 
 class TestConfig(Config):

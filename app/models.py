@@ -86,6 +86,8 @@ class Customer(db.Model):
     notes: Mapped[str | None] = mapped_column(sa.Text)
     opted_out: Mapped[bool] = mapped_column(default=False)
     opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set atomically by a manual send: a second click (or a colleague's) before it passes sends nothing.
+    send_lock_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -132,3 +134,73 @@ class ImportBatch(db.Model):
     sheet_data: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
 
     user: Mapped["User | None"] = sa.orm.relationship()
+
+
+class ReminderBatch(db.Model):
+    """Sending every due reminder: its state lives here, so a restarted process can resume it."""
+
+    __tablename__ = "reminder_batch"
+
+    PENDING, RUNNING, DONE, STOPPED = "pending", "running", "done", "stopped"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trigger: Mapped[str] = mapped_column(sa.String(16))  # batch (page), cron, api
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="SET NULL"))
+    provider: Mapped[str] = mapped_column(sa.String(16))
+    days: Mapped[int] = mapped_column()
+    only_active: Mapped[bool] = mapped_column(default=True)
+    status: Mapped[str] = mapped_column(sa.String(16), default=PENDING, index=True)
+    stop_reason: Mapped[str | None] = mapped_column(sa.Text)
+    skipped: Mapped[int] = mapped_column(default=0)  # left out when the batch was planned
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A running batch whose heartbeat is old has lost its runner and may be taken over.
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    runner: Mapped[str | None] = mapped_column(sa.String(64))
+
+    user: Mapped["User | None"] = sa.orm.relationship()
+
+
+class Message(db.Model):
+    """One WhatsApp reminder, from queued to read or failed."""
+
+    __tablename__ = "reminder_message"
+
+    QUEUED, SENDING, SENT, DELIVERED, READ, FAILED = "queued", "sending", "sent", "delivered", "read", "failed"
+    MANUAL, BATCH, CRON, API = "manual", "batch", "cron", "api"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True)
+    customer_id: Mapped[uuid.UUID | None] = mapped_column(
+        sa.ForeignKey("manual_whatsapp.id", ondelete="SET NULL"), index=True)
+    batch_id: Mapped[int | None] = mapped_column(sa.ForeignKey("reminder_batch.id", ondelete="SET NULL"))
+    trigger: Mapped[str] = mapped_column(sa.String(16))
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="SET NULL"))
+    provider: Mapped[str] = mapped_column(sa.String(16))
+    status: Mapped[str] = mapped_column(sa.String(16), default=QUEUED)
+    to_phone: Mapped[str] = mapped_column(sa.String(16))
+    customer_name: Mapped[str] = mapped_column(sa.String(120))
+    nopol: Mapped[str] = mapped_column(sa.String(16))
+    body: Mapped[str] = mapped_column(sa.Text)
+    # The approved template's body parameters (JSON list), fixed when the message is queued.
+    template_params: Mapped[str | None] = mapped_column(sa.Text)
+    service_date: Mapped[date | None] = mapped_column(sa.Date)
+    # "auto:<customer>:<next service>" for batch and cron reminders: the database itself refuses
+    # a second automatic reminder for the same service date. Manual sends leave it empty.
+    dedupe_key: Mapped[str | None] = mapped_column(sa.String(80), unique=True)
+    provider_message_id: Mapped[str | None] = mapped_column(sa.String(128), index=True)
+    error_code: Mapped[str | None] = mapped_column(sa.String(32))
+    error_message: Mapped[str | None] = mapped_column(sa.Text)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        sa.Index("ix_reminder_message_batch_status", "batch_id", "status"),
+        sa.Index("ix_reminder_message_status_created", "status", "created_at"),
+    )

@@ -42,6 +42,23 @@
     }
   });
 
+  // wa.me links: the browser opens WhatsApp in a new tab (a real click, so no pop-up blocker),
+  // and the send is recorded in the background; the answer replaces the row or the queue card.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest("a[data-record-url]");
+    if (!link || !window.htmx) { return; }
+    var target = link.dataset.recordTarget || "closest tr";
+    var request = {source: link, values: {next: window.location.pathname + window.location.search}};
+    if (target === "reload") {
+      request.swap = "none";
+      htmx.ajax("POST", link.dataset.recordUrl, request).then(function () { window.location.reload(); });
+      return;
+    }
+    request.target = target === "closest tr" ? link.closest("tr") : target;
+    request.swap = "outerHTML";
+    htmx.ajax("POST", link.dataset.recordUrl, request);
+  });
+
   // Plain (non-htmx) buttons that destroy something ask first: <button data-confirm="…">.
   document.addEventListener("click", function (event) {
     var button = event.target.closest("button[data-confirm]");

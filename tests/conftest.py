@@ -128,3 +128,12 @@ def make_customer(app):
             return customer.id
 
     return make
+
+
+def settings_form(**overrides) -> dict:
+    """Every field of the settings page at its default, with the given changes."""
+    from app.services.settings import DEFAULTS
+
+    data = {key: str(value) for key, value in DEFAULTS.items()}
+    data.update({key: str(value) for key, value in overrides.items()})
+    return data

@@ -6,20 +6,29 @@ import pytest
 from tests.conftest import HTMX
 
 # Reachable without logging in. Adding a public route means adding it here, on purpose.
-PUBLIC = {"static", "auth.login", "auth.setup", "main.healthz"}
+PUBLIC = {"static", "auth.login", "auth.setup", "main.healthz",
+          "webhooks.meta_verify", "webhooks.meta_events", "webhooks.fonnte_events"}
 # Blueprints that only managers may use.
-MANAGER_ONLY_BLUEPRINTS = {"users", "settings"}
+MANAGER_ONLY_BLUEPRINTS = {"users", "settings", "reminders"}
 
 
 def _routes(app):
     """Every (endpoint, method, url) of the app, with sample values for the URL's variables."""
-    samples = {"customer_id": uuid.uuid4(), "batch_id": uuid.uuid4(), "user_id": 1, "filename": "app.css",
-               "fmt": "csv"}
+    from werkzeug.routing import IntegerConverter, UUIDConverter
+
+    def sample(rule, name):
+        converter = rule._converters[name]
+        if isinstance(converter, UUIDConverter):
+            return uuid.uuid4()
+        if isinstance(converter, IntegerConverter):
+            return 1
+        return {"filename": "app.css", "fmt": "csv"}[name]
+
     with app.test_request_context():
         from flask import url_for
 
         for rule in app.url_map.iter_rules():
-            args = {name: samples[name] for name in rule.arguments}
+            args = {name: sample(rule, name) for name in rule.arguments}
             for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
                 yield rule.endpoint, method, url_for(rule.endpoint, **args)
 

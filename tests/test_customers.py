@@ -8,7 +8,7 @@ from app.extensions import db
 from app.models import Customer
 from app.services import clock
 from app.services.customers import create_customer
-from tests.conftest import HTMX
+from tests.conftest import HTMX, settings_form
 
 
 def _form(**overrides):
@@ -56,7 +56,7 @@ def test_blank_next_service_is_last_service_plus_the_interval(app, client, staff
 
 def test_interval_setting_changes_the_computed_next_service(app, client, auth):
     auth.login_manager()
-    assert client.post("/settings/", data={"service_interval_months": "3"}).status_code == 302
+    assert client.post("/settings/", data=settings_form(service_interval_months=3)).status_code == 302
     client.post("/customers/new", data=_form(last_service="2026-01-15"))
     assert _customer(app, nopol="B 1234 XYZ").next_service == date(2026, 4, 15)
 

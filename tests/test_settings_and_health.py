@@ -4,13 +4,14 @@ import sqlalchemy as sa
 
 from app import create_app
 from app.config import ConfigError, TestConfig
+from tests.conftest import settings_form
 
 
 def test_interval_setting_is_validated_and_saved(client, auth):
     auth.login_manager()
-    response = client.post("/settings/", data={"service_interval_months": "0"})
+    response = client.post("/settings/", data=settings_form(service_interval_months=0))
     assert "Jarak servis antara 1 dan 36 bulan." in response.text
-    response = client.post("/settings/", data={"service_interval_months": "4"}, follow_redirects=True)
+    response = client.post("/settings/", data=settings_form(service_interval_months=4), follow_redirects=True)
     assert "Pengaturan disimpan." in response.text
     assert 'value="4"' in response.text
 

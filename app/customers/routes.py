@@ -1,20 +1,41 @@
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from app.auth.access import safe_next_url
 from app.customers import bp
 from app.customers.forms import CustomerForm
+from app.customers.listing import list_query_from_request
 from app.extensions import db
 from app.htmx import is_htmx, render
 from app.models import Customer
 from app.services import customers as service
-from app.customers.listing import list_query_from_request
+from app.services import reminders
 from app.services.customers import CustomerInvalid
+from app.services.messages import render_message
+from app.services.reminders import SendRefused
+from app.whatsapp.link import wa_link
 
 
 @bp.app_template_filter("due_state")
 def due_state_filter(customer):
     return service.due_state(customer)
+
+
+@bp.app_template_global("whatsapp")
+def whatsapp_provider():
+    """The configured provider, once per request (rows ask whether sends are wa.me links)."""
+    if "whatsapp" not in g:
+        g.whatsapp = reminders.provider()
+    return g.whatsapp
+
+
+@bp.app_template_global("wa_link")
+def wa_link_for(customer):
+    return wa_link(customer.no_hp, render_message(customer))
+
+
+bp.add_app_template_global(wa_link, "wa_url")
 
 
 @bp.get("/")
@@ -55,7 +76,8 @@ def create():
 def detail(customer_id):
     """One customer's data (and, as reminders are sent, their history)."""
     customer = db.get_or_404(Customer, customer_id)
-    return render_template("customers/detail.html", customer=customer)
+    return render_template("customers/detail.html", customer=customer,
+                           history=reminders.customer_history(customer.id))
 
 
 @bp.route("/<uuid:customer_id>/edit", methods=["GET", "POST"])
@@ -114,3 +136,42 @@ def delete(customer_id):
         return ""
     flash(_("Pelanggan %(name)s dihapus.", name=name), "success")
     return redirect(safe_next_url(request.form.get("next")))
+
+
+@bp.post("/<uuid:customer_id>/remind")
+def remind(customer_id):
+    """Send this customer's reminder now; the row (or detail page) shows the outcome."""
+    customer = db.get_or_404(Customer, customer_id)
+    try:
+        message = reminders.send_now(customer, current_user)
+    except SendRefused as exc:
+        db.session.rollback()
+        notice, ok = exc.message, False
+    else:
+        ok = message.status == message.SENT
+        if ok:
+            notice = _("Pengingat terkirim ke %(phone)s.", phone=customer.no_hp)
+        else:
+            notice = _("Gagal mengirim: %(error)s", error=message.error_message or message.error_code)
+    next_url = safe_next_url(request.form.get("next"))
+    if is_htmx():
+        db.session.refresh(customer)
+        return render_template("customers/partials/_row.html", customer=customer, next_url=next_url,
+                               notice=notice, notice_ok=ok)
+    flash(notice, "success" if ok else "error")
+    return redirect(next_url)
+
+
+@bp.post("/<uuid:customer_id>/opt-in")
+def opt_in(customer_id):
+    """Record that an opted-out customer agreed to receive reminders again."""
+    customer = db.get_or_404(Customer, customer_id)
+    try:
+        service.opt_in(customer, request.form.get("note", ""), current_user)
+    except CustomerInvalid as exc:
+        db.session.rollback()
+        flash(exc.errors["note"], "error")
+    else:
+        db.session.commit()
+        flash(_("%(name)s akan menerima pengingat lagi.", name=customer.customer_name), "success")
+    return redirect(url_for("customers.detail", customer_id=customer.id))

@@ -159,6 +159,19 @@ def mark_serviced_today(customer: Customer) -> Customer:
     return customer
 
 
+def opt_in(customer: Customer, note: str, user) -> Customer:
+    """Staff recorded that the customer wants reminders again; the note says how it was agreed."""
+    note = " ".join((note or "").split())
+    if not note:
+        raise CustomerInvalid({"note": _l("Tulis catatan: kapan dan bagaimana pelanggan setuju menerima pengingat lagi.")})
+    stamp = clock.utcnow().astimezone(clock.local_zone()).strftime("%Y-%m-%d %H:%M")
+    line = f"[{stamp}] {_l('Menerima pengingat lagi')} ({user.username}): {note}"
+    customer.notes = f"{customer.notes}\n{line}" if customer.notes else line
+    customer.opted_out, customer.opted_out_at = False, None
+    db.session.flush()
+    return customer
+
+
 def delete_customer(customer: Customer):
     db.session.delete(customer)
     db.session.flush()

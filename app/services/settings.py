@@ -1,20 +1,45 @@
 """Settings the manager edits on /settings/, with their defaults."""
+import sqlalchemy as sa
+from flask import g, has_app_context
+
 from app.extensions import db
 from app.models import AppSetting
+
+DEFAULT_MESSAGE = (
+    "Halo {nama}, kendaraan Anda {nopol} dijadwalkan servis berikutnya pada {servis_berikutnya}. "
+    "Servis terakhir: {servis_terakhir}. Silakan hubungi {bengkel} untuk booking jadwal. "
+    "Balas STOP bila tidak ingin menerima pengingat lagi."
+)
 
 DEFAULTS = {
     # How long after a service the next one is due, when the next date is not given.
     "service_interval_months": 6,
+    "workshop_name": "Bengkel Kami",
+    "message_template": DEFAULT_MESSAGE,
+    # Which values fill the approved Cloud API template's body parameters {{1}}, {{2}}, ...
+    "template_params": "nama,nopol,servis_berikutnya",
+    # Unattended sends (cron) only go out between these times, workshop time.
+    "quiet_start": "08:00",
+    "quiet_end": "20:00",
+    "reminder_days": 3,
 }
+
+
+def _stored() -> dict:
+    """Every stored setting, read once per request (a page may render fifty reminders)."""
+    if has_app_context() and "settings" in g:
+        return g.settings
+    stored = dict(db.session.execute(sa.select(AppSetting.key, AppSetting.value)).all())
+    if has_app_context():
+        g.settings = stored
+    return stored
 
 
 def get_setting(key):
     """The stored value of a setting, typed like its default."""
     default = DEFAULTS[key]
-    row = db.session.get(AppSetting, key)
-    if row is None:
-        return default
-    return type(default)(row.value)
+    value = _stored().get(key)
+    return default if value is None else type(default)(value)
 
 
 def set_setting(key, value):
@@ -24,6 +49,7 @@ def set_setting(key, value):
     row = db.session.get(AppSetting, key) or AppSetting(key=key)
     row.value = str(value)
     db.session.add(row)
+    g.pop("settings", None)
 
 
 def service_interval_months() -> int:

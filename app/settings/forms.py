@@ -1,7 +1,9 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField
-from wtforms.validators import InputRequired, NumberRange
+from wtforms import IntegerField, StringField, TextAreaField, TimeField
+from wtforms.validators import InputRequired, Length, NumberRange, ValidationError
+
+from app.services.messages import PLACEHOLDERS, TemplateInvalid, check_template
 
 
 class SettingsForm(FlaskForm):
@@ -14,3 +16,41 @@ class SettingsForm(FlaskForm):
             NumberRange(min=1, max=36, message=_l("Jarak servis antara 1 dan 36 bulan.")),
         ],
     )
+    workshop_name = StringField(
+        _l("Nama bengkel"), description=_l("Mengisi {bengkel} di pesan."),
+        validators=[InputRequired(_l("Isi nama bengkel.")), Length(max=80, message=_l("Maks. 80 karakter."))],
+    )
+    message_template = TextAreaField(
+        _l("Teks pengingat"),
+        description=_l("Placeholder: {nama}, {nopol}, {servis_berikutnya}, {servis_terakhir}, {bengkel}."),
+        render_kw={"rows": 5},
+    )
+    template_params = StringField(
+        _l("Parameter template Cloud API"),
+        description=_l("Urutan nilai untuk {{1}}, {{2}}, … di template yang disetujui Meta, dipisah koma."),
+    )
+    reminder_days = IntegerField(
+        _l("Kirim pengingat berapa hari sebelum jadwal"),
+        invalid_value_message=_l("Isi jumlah hari dengan angka."),
+        validators=[InputRequired(_l("Isi jumlah hari.")),
+                    NumberRange(min=0, max=365, message=_l("Jumlah hari antara 0 dan 365."))],
+    )
+    quiet_start = TimeField(_l("Kirim otomatis mulai jam"), invalid_value_message=_l("Jam tidak valid, mis. 08:00."))
+    quiet_end = TimeField(_l("sampai jam"), invalid_value_message=_l("Jam tidak valid, mis. 20:00."))
+
+    def validate_message_template(self, field):
+        try:
+            field.data = check_template(field.data)
+        except TemplateInvalid as exc:
+            raise ValidationError(exc.message) from None
+
+    def validate_template_params(self, field):
+        names = [name.strip() for name in (field.data or "").split(",") if name.strip()]
+        unknown = [name for name in names if name not in PLACEHOLDERS]
+        if unknown:
+            raise ValidationError(_l("Tidak dikenal: %(names)s.", names=", ".join(unknown)))
+        field.data = ",".join(names)
+
+    def validate_quiet_end(self, field):
+        if self.quiet_start.data and field.data and field.data <= self.quiet_start.data:
+            raise ValidationError(_l("Jam selesai harus setelah jam mulai."))

@@ -1,0 +1,139 @@
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.auth.access import manager_required
+from app.extensions import db
+from app.htmx import is_htmx, redirect_page, render
+from app.models import Message, ReminderBatch
+from app.reminders import bp
+from app.reminders.forms import BatchForm
+from app.reminders.jobs import launch, resume_stale
+from app.services import reminders
+from app.services.reminders import REASONS, SendRefused
+from app.services.settings import get_setting
+
+
+@bp.before_request
+@manager_required
+def only_managers():
+    """Every page here is the manager's."""
+
+
+@bp.get("/")
+def index():
+    """Who is due: the exact list a batch would send, who is left out and why; recent messages."""
+    form = BatchForm(request.args, meta={"csrf": False})
+    if not request.args:
+        form.days.data, form.only_active.data = get_setting("reminder_days"), True
+    plan = reminders.plan_batch(form.days.data, form.only_active.data) if form.validate() else None
+    status = request.args.get("status")
+    return render_template(
+        "reminders/index.html", form=form, plan=plan, reasons=REASONS, provider=reminders.provider(),
+        batches=reminders.recent_batches(), messages=reminders.recent_messages(status if status == Message.FAILED else None),
+        status_filter=status,
+    )
+
+
+@bp.post("/batches")
+def start():
+    """Queue every due reminder and start sending them in the background."""
+    form = BatchForm()
+    if not form.validate_on_submit():
+        flash(_("Periksa jumlah hari."), "error")
+        return redirect(url_for("reminders.index"))
+    try:
+        batch = reminders.start_batch(form.days.data, form.only_active.data, current_user, Message.BATCH)
+    except SendRefused as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("reminders.index", days=form.days.data, only_active=form.only_active.data or None))
+    db.session.commit()
+    if batch.status != ReminderBatch.DONE:
+        launch(batch.id)
+    return redirect(url_for("reminders.batch", batch_id=batch.id))
+
+
+def _batch_or_404(batch_id) -> ReminderBatch:
+    return db.get_or_404(ReminderBatch, batch_id)
+
+
+def _batch_context(batch):
+    provider = reminders.provider()
+    context = {"batch": batch, "progress": reminders.batch_progress(batch), "provider": provider}
+    if provider.interactive and batch.provider == provider.name:
+        context["current"] = reminders.next_in_queue(batch)
+    return context
+
+
+@bp.get("/batches/<int:batch_id>")
+def batch(batch_id):
+    """One batch: its progress bar (it keeps going when the page is reloaded), or the wa.me queue."""
+    batch = _batch_or_404(batch_id)
+    return render_template("reminders/batch.html", **_batch_context(batch))
+
+
+@bp.get("/batches/<int:batch_id>/progress")
+def progress(batch_id):
+    """The progress fragment htmx polls; a batch whose runner died is taken over here."""
+    batch = _batch_or_404(batch_id)
+    if batch.status in (ReminderBatch.PENDING, ReminderBatch.RUNNING) and not reminders.provider().interactive:
+        resume_stale()
+    return render("reminders/batch.html", "reminders/partials/_progress.html", **_batch_context(batch))
+
+
+@bp.post("/batches/<int:batch_id>/retry")
+def retry(batch_id):
+    """Send the batch's failed messages again (not the undeliverable or unconfirmed ones)."""
+    batch = _batch_or_404(batch_id)
+    count = reminders.retry_failed(batch)
+    db.session.commit()
+    if count:
+        launch(batch.id)
+    flash(_("%(n)d pesan dikirim ulang.", n=count), "success" if count else "info")
+    return redirect_page(url_for("reminders.batch", batch_id=batch.id))
+
+
+@bp.post("/batches/<int:batch_id>/resume")
+def resume(batch_id):
+    """Carry on with a stopped batch after the problem (a token, a template) was fixed."""
+    batch = _batch_or_404(batch_id)
+    problem = reminders.provider().problem
+    if problem:
+        flash(reminders.provider_problem_text(problem), "error")
+    else:
+        reminders.resume_batch(batch)
+        db.session.commit()
+        launch(batch.id)
+    return redirect_page(url_for("reminders.batch", batch_id=batch.id))
+
+
+def _queue_message(message_id) -> Message:
+    message = db.get_or_404(Message, message_id)
+    if message.batch_id is None:
+        abort(404)
+    return message
+
+
+@bp.post("/messages/<int:message_id>/opened")
+def link_opened(message_id):
+    """wa.me queue: this customer's WhatsApp was opened; show the next one."""
+    message = _queue_message(message_id)
+    reminders.mark_link_opened(message)
+    return _next_in_queue(message.batch_id)
+
+
+@bp.post("/messages/<int:message_id>/skip")
+def link_skip(message_id):
+    """wa.me queue: skip this customer; show the next one."""
+    message = _queue_message(message_id)
+    reminders.skip_in_queue(message)
+    return _next_in_queue(message.batch_id)
+
+
+def _next_in_queue(batch_id):
+    batch = _batch_or_404(batch_id)
+    reminders.finish_queue_if_empty(batch)
+    if is_htmx():
+        return render_template("reminders/partials/_queue.html", **_batch_context(batch))
+    return redirect(url_for("reminders.batch", batch_id=batch.id))

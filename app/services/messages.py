@@ -1,0 +1,62 @@
+"""The reminder text: placeholders the manager can use, checking them, and filling them in."""
+import string
+
+from babel.dates import format_date
+from flask_babel import lazy_gettext as _l
+
+from app.services.settings import get_setting
+
+PLACEHOLDERS = ("nama", "nopol", "servis_berikutnya", "servis_terakhir", "bengkel")
+MAX_LENGTH = 1000
+
+
+class TemplateInvalid(ValueError):
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
+def check_template(text: str) -> str:
+    """The text with its placeholders checked; unknown or broken ones are refused before saving."""
+    text = (text or "").strip()
+    if not text:
+        raise TemplateInvalid(_l("Teks pesan tidak boleh kosong."))
+    if len(text) > MAX_LENGTH:
+        raise TemplateInvalid(_l("Teks pesan terlalu panjang (maks. %(n)d karakter).", n=MAX_LENGTH))
+    try:
+        names = [name for _, name, spec, conversion in string.Formatter().parse(text) if name is not None]
+    except ValueError:
+        raise TemplateInvalid(_l("Kurung kurawal { } tidak berpasangan. Placeholder ditulis seperti {nama}.")) from None
+    unknown = sorted({name for name in names if name not in PLACEHOLDERS})
+    if unknown:
+        raise TemplateInvalid(_l("Placeholder tidak dikenal: %(names)s. Yang bisa dipakai: %(known)s.",
+                                 names=", ".join("{" + name + "}" for name in unknown),
+                                 known=", ".join("{" + name + "}" for name in PLACEHOLDERS)))
+    return text
+
+
+def _date_text(value) -> str:
+    # Customers read Bahasa Indonesia whatever language the staff member uses.
+    return format_date(value, "d MMMM yyyy", locale="id") if value else "-"
+
+
+def placeholder_values(customer) -> dict:
+    return {
+        "nama": customer.customer_name,
+        "nopol": customer.nopol,
+        "servis_berikutnya": _date_text(customer.next_service),
+        "servis_terakhir": _date_text(customer.last_service),
+        "bengkel": get_setting("workshop_name"),
+    }
+
+
+def render_message(customer, template: str | None = None) -> str:
+    """The reminder for this customer, from the saved text unless another is given (the preview)."""
+    return (template if template is not None else get_setting("message_template")).format(**placeholder_values(customer))
+
+
+def template_params(customer) -> list[str]:
+    """The values for the approved Cloud API template's body parameters, in the configured order."""
+    values = placeholder_values(customer)
+    names = [name.strip() for name in get_setting("template_params").split(",") if name.strip()]
+    return [values[name] for name in names if name in values]

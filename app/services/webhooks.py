@@ -1,0 +1,113 @@
+"""What providers tell us later: delivery statuses and customers' replies (opt-outs)."""
+import hashlib
+import hmac
+import logging
+import re
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import Customer, Message
+from app.services import clock
+
+logger = logging.getLogger(__name__)
+
+# A status only ever moves forward; events may repeat or arrive out of order.
+RANK = {Message.QUEUED: 0, Message.SENDING: 0, Message.SENT: 1, Message.DELIVERED: 2, Message.READ: 3}
+_OPT_OUT = re.compile(r"\b(stop|berhenti|unsubscribe|unsub)\b|jangan\s+kirim")
+
+
+def valid_meta_signature(body: bytes, header: str | None, secret: str | None) -> bool:
+    """`X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the raw body with the app secret>`."""
+    if not secret or not header or not header.startswith("sha256="):
+        return False
+    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, header.removeprefix("sha256="))
+
+
+def is_opt_out(text: str) -> bool:
+    """STOP, BERHENTI, UNSUBSCRIBE, JANGAN KIRIM LAGI and polite sentences around them."""
+    return bool(_OPT_OUT.search(" ".join((text or "").lower().split())))
+
+
+def _when(timestamp) -> datetime:
+    try:
+        return datetime.fromtimestamp(int(timestamp), UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return clock.utcnow()
+
+
+def apply_status(provider_message_id: str, status: str, timestamp=None, error_code=None, error_text=None) -> bool:
+    """Move a message to `status` if that is forward; returns whether anything changed."""
+    message = db.session.scalar(sa.select(Message).where(Message.provider_message_id == str(provider_message_id)))
+    if message is None:
+        logger.info("status %s for unknown message %s", status, provider_message_id)
+        return False
+    when = _when(timestamp)
+    if status == Message.FAILED:
+        # A failure after delivery cannot happen; a late or repeated one is ignored.
+        if RANK.get(message.status, 0) >= RANK[Message.DELIVERED] or message.status == Message.FAILED:
+            return False
+        message.status, message.failed_at = Message.FAILED, when
+        message.error_code = str(error_code) if error_code else None
+        message.error_message = error_text
+        if str(error_code) == "131050" and message.customer_id:
+            opt_out_customers(sa.select(Customer).where(Customer.id == message.customer_id))
+        return True
+    if status not in RANK or message.status == Message.FAILED and RANK[status] < RANK[Message.DELIVERED]:
+        return False
+    if RANK[status] <= RANK.get(message.status, 0):
+        return False
+    message.status = status
+    if status == Message.DELIVERED:
+        message.delivered_at = message.delivered_at or when
+    if status == Message.READ:
+        message.read_at = message.read_at or when
+        message.delivered_at = message.delivered_at or when  # read implies delivered
+    return True
+
+
+def opt_out_customers(statement) -> int:
+    now = clock.utcnow()
+    count = 0
+    for customer in db.session.scalars(statement):
+        if not customer.opted_out:
+            customer.opted_out, customer.opted_out_at = True, now
+            count += 1
+    return count
+
+
+def handle_reply(phone: str, text: str) -> int:
+    """A customer wrote to us; an opt-out word stops their automatic reminders."""
+    if not is_opt_out(text):
+        return 0
+    digits = re.sub(r"\D", "", phone or "")
+    return opt_out_customers(sa.select(Customer).where(Customer.no_hp == digits))
+
+
+def handle_meta(payload: dict) -> None:
+    for entry in payload.get("entry") or []:
+        for change in entry.get("changes") or []:
+            value = change.get("value") or {}
+            for status in value.get("statuses") or []:
+                errors = status.get("errors") or [{}]
+                apply_status(status.get("id"), status.get("status"), status.get("timestamp"),
+                             errors[0].get("code"), errors[0].get("title"))
+            for incoming in value.get("messages") or []:
+                if incoming.get("type") == "text":
+                    handle_reply(incoming.get("from"), (incoming.get("text") or {}).get("body", ""))
+
+
+FONNTE_STATES = {"sent": Message.SENT, "delivered": Message.DELIVERED, "read": Message.READ,
+                 "failed": Message.FAILED}
+
+
+def handle_fonnte(payload: dict) -> None:
+    payload = {str(key).lower(): value for key, value in payload.items()}
+    if payload.get("sender") and "message" in payload:
+        handle_reply(str(payload["sender"]), str(payload.get("message") or ""))
+        return
+    state = str(payload.get("state") or payload.get("status") or "").lower()
+    if payload.get("id") and state in FONNTE_STATES:
+        apply_status(str(payload["id"]), FONNTE_STATES[state])

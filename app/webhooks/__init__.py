@@ -1,0 +1,5 @@
+from flask import Blueprint
+
+bp = Blueprint("webhooks", __name__)
+
+from app.webhooks import routes  # noqa: E402,F401

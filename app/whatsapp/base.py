@@ -1,0 +1,61 @@
+"""The interface every provider implements, and the result of one send."""
+import threading
+from dataclasses import dataclass, field
+
+import requests
+
+
+@dataclass
+class SendResult:
+    """What happened to one message at the provider."""
+
+    ok: bool
+    provider_message_id: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    retryable: bool = False  # worth trying again later (rate limit, temporary fault)
+    retry_after: float | None = None  # seconds the provider asked us to wait
+    fatal: bool = False  # the whole batch must stop (authentication, template, account)
+    opted_out: bool = False  # the recipient does not want these messages
+    ambiguous: bool = False  # no answer: the provider may have accepted it (timeout)
+
+
+@dataclass
+class OutgoingMessage:
+    to: str  # E.164 digits, 62…
+    text: str  # the full reminder text
+    template_params: list[str] = field(default_factory=list)  # for approved templates
+
+
+class Provider:
+    """One way of sending WhatsApp messages."""
+
+    name = "base"
+    interactive = False  # True: a person sends each message (wa.me links)
+    default_rate = 10.0  # messages per second when WHATSAPP_RATE_PER_SECOND is unset
+
+    def __init__(self, config, problem: str | None = None):
+        self.config = config
+        self._problem = problem
+        self._local = threading.local()
+        self.timeout = (3.05, float(config.get("WHATSAPP_HTTP_TIMEOUT", 10)))
+
+    @property
+    def problem(self) -> str | None:
+        """Why this provider cannot send (missing settings), or None when it can."""
+        return self._problem
+
+    @property
+    def rate(self) -> float:
+        configured = self.config.get("WHATSAPP_RATE_PER_SECOND")
+        return float(configured) if configured else self.default_rate
+
+    @property
+    def http(self) -> requests.Session:
+        # One session per thread: connections are reused, sessions are not shared across threads.
+        if not hasattr(self._local, "session"):
+            self._local.session = requests.Session()
+        return self._local.session
+
+    def send(self, message: OutgoingMessage) -> SendResult:
+        raise NotImplementedError

@@ -1,0 +1,80 @@
+"""Meta's WhatsApp Business Cloud API: approved template messages, errors classified by code."""
+import requests
+
+from app.whatsapp.base import OutgoingMessage, Provider, SendResult
+
+# WHATSAPP.md's table: classify by error.code, not by HTTP status.
+RATE_LIMITED = {130429, 80007, 4, 131056}
+TEMPORARY = {1, 2, 131000, 131016, 131057}
+OPTED_OUT = {131050}
+STOP_BATCH = {132015, 132016, 0, 10, 190, 131048, 368, 131031, 131042} | set(range(200, 300))
+# Everything else (131026 undeliverable, 131047, bad parameters, missing template) is permanent.
+
+
+def classify_error(code: int | None, message: str, http_status: int) -> SendResult:
+    text = f"({code}) {message}" if code is not None else message
+    if code in RATE_LIMITED:
+        return SendResult(ok=False, error_code=str(code), error_message=text, retryable=True)
+    if code in TEMPORARY or (code is None and http_status >= 500):
+        return SendResult(ok=False, error_code=str(code or http_status), error_message=text, retryable=True)
+    if code in STOP_BATCH:
+        return SendResult(ok=False, error_code=str(code), error_message=text, fatal=True)
+    if code in OPTED_OUT:
+        return SendResult(ok=False, error_code=str(code), error_message=text, opted_out=True)
+    if code is None and http_status >= 400:
+        return SendResult(ok=False, error_code=str(http_status), error_message=text, retryable=http_status == 429)
+    return SendResult(ok=False, error_code=str(code), error_message=text)
+
+
+class CloudApiProvider(Provider):
+    name = "cloud_api"
+    default_rate = 20.0  # well under the 80/s a phone number gets by default
+
+    @property
+    def problem(self):
+        missing = [name for name in ("WHATSAPP_ACCESS_TOKEN", "WHATSAPP_PHONE_NUMBER_ID") if not self.config.get(name)]
+        if missing:
+            return "Cloud API is not configured: set " + " and ".join(missing)
+        return self._problem
+
+    def _url(self):
+        base = self.config["WHATSAPP_API_BASE_URL"].rstrip("/")
+        return f"{base}/{self.config['WHATSAPP_API_VERSION']}/{self.config['WHATSAPP_PHONE_NUMBER_ID']}/messages"
+
+    def _payload(self, message: OutgoingMessage) -> dict:
+        return {
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": "+" + message.to,
+            "type": "template",
+            "template": {
+                "name": self.config["WHATSAPP_TEMPLATE_NAME"],
+                "language": {"code": self.config["WHATSAPP_TEMPLATE_LANG"]},
+                "components": [{
+                    "type": "body",
+                    "parameters": [{"type": "text", "text": value} for value in message.template_params],
+                }],
+            },
+        }
+
+    def send(self, message: OutgoingMessage) -> SendResult:
+        headers = {"Authorization": f"Bearer {self.config['WHATSAPP_ACCESS_TOKEN']}"}
+        try:
+            response = self.http.post(self._url(), json=self._payload(message), headers=headers, timeout=self.timeout)
+        except requests.Timeout:
+            return SendResult(ok=False, error_code="timeout", error_message="no answer from the Cloud API in time",
+                              retryable=True, ambiguous=True)
+        except requests.RequestException as exc:
+            return SendResult(ok=False, error_code="network", error_message=str(exc)[:300], retryable=True)
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        if response.ok and body.get("messages"):
+            return SendResult(ok=True, provider_message_id=body["messages"][0].get("id"))
+        error = body.get("error") or {}
+        result = classify_error(error.get("code"), error.get("message") or response.reason or "error",
+                                response.status_code)
+        if result.retryable and response.headers.get("Retry-After", "").isdigit():
+            result.retry_after = float(response.headers["Retry-After"])
+        return result
