@@ -38,7 +38,7 @@ def reminders_cli():
     pass
 
 
-def _within_quiet_hours(now: datetime) -> bool:
+def _outside_sending_hours(now: datetime) -> bool:
     """True when `now` (workshop time) is outside the hours unattended sends may go out."""
     from app.services.settings import get_setting
 
@@ -76,7 +76,7 @@ def send_command(days, dry_run, include_inactive):
         click.echo(f"sent: 0, failed: 0, skipped: {len(plan.left_out)}")
         return
     now = datetime.now(clock.local_zone())
-    if _within_quiet_hours(now):
+    if _outside_sending_hours(now):
         click.echo(f"quiet hours ({get_setting('quiet_start')}-{get_setting('quiet_end')} only): nothing sent")
         click.echo("sent: 0, failed: 0, skipped: 0")
         return

@@ -137,3 +137,50 @@ def settings_form(**overrides) -> dict:
     data = {key: str(value) for key, value in DEFAULTS.items()}
     data.update({key: str(value) for key, value in overrides.items()})
     return data
+
+
+@pytest.fixture
+def cloud_api(app):
+    """The app sending through a fake Cloud API (a real HTTP server on 127.0.0.1)."""
+    from tests.fakes import FakeCloudApi
+
+    fake = FakeCloudApi()
+    app.config.update(
+        WHATSAPP_PROVIDER="cloud_api", WHATSAPP_API_BASE_URL=fake.url, WHATSAPP_ACCESS_TOKEN=fake.token,
+        WHATSAPP_PHONE_NUMBER_ID=fake.phone_number_id, WHATSAPP_API_VERSION=fake.version,
+        WHATSAPP_HTTP_TIMEOUT=0.5, WHATSAPP_RATE_PER_SECOND="200", REMINDER_STALE_SECONDS=1,
+    )
+    yield fake
+    fake.close()
+
+
+@pytest.fixture
+def fonnte(app):
+    from tests.fakes import FakeFonnte
+
+    fake = FakeFonnte()
+    app.config.update(WHATSAPP_PROVIDER="fonnte", FONNTE_BASE_URL=fake.url, FONNTE_TOKEN=fake.token,
+                      WHATSAPP_HTTP_TIMEOUT=0.5)
+    yield fake
+    fake.close()
+
+
+@pytest.fixture
+def due_customers(app, make_customer):
+    """Customers due in 1..n days, with distinct plates and phones; returns their phones in order."""
+    from datetime import timedelta
+
+    from app.services import clock
+
+    def make(count, **fields):
+        with app.app_context():
+            today = clock.today()
+        phones = []
+        for index in range(count):
+            phone = f"0812{index:08d}"
+            make_customer(customer_name=f"Pelanggan {index}", nopol=f"B {index + 1} RM", no_hp=phone,
+                          next_service=today + timedelta(days=1 + index % 3), **fields)
+            phones.append("62" + phone[1:])
+        return phones
+
+    return make

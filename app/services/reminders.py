@@ -36,7 +36,7 @@ logger = logging.getLogger(__name__)
 MANUAL_LOCK = timedelta(seconds=60)
 MAX_ATTEMPTS = 5
 HEARTBEAT_EVERY = 2.0  # seconds
-STALE_AFTER = timedelta(seconds=20)  # a running batch silent this long has lost its runner
+STALE_SECONDS = 20  # a running batch silent this long has lost its runner (REMINDER_STALE_SECONDS)
 UNCONFIRMED = "unconfirmed"
 
 
@@ -327,6 +327,10 @@ class RateLimiter:
             time.sleep(slot - now)
 
 
+def _stale_after() -> timedelta:
+    return timedelta(seconds=float(current_app.config.get("REMINDER_STALE_SECONDS", STALE_SECONDS)))
+
+
 def _claim_batch(batch_id: int, runner: str) -> bool:
     now = clock.utcnow()
     result = db.session.execute(
@@ -335,7 +339,7 @@ def _claim_batch(batch_id: int, runner: str) -> bool:
                sa.or_(ReminderBatch.status == ReminderBatch.PENDING,
                       sa.and_(ReminderBatch.status == ReminderBatch.RUNNING,
                               sa.or_(ReminderBatch.heartbeat_at.is_(None),
-                                     ReminderBatch.heartbeat_at < now - STALE_AFTER))))
+                                     ReminderBatch.heartbeat_at < now - _stale_after()))))
         .values(status=ReminderBatch.RUNNING, runner=runner, heartbeat_at=now,
                 started_at=sa.func.coalesce(ReminderBatch.started_at, now))
         .execution_options(synchronize_session=False)
@@ -457,7 +461,7 @@ def run_batch(batch_id: int) -> ReminderBatch | None:
 
 def stale_batches() -> list[int]:
     """Running batches whose runner went quiet, and pending ones nobody started."""
-    cutoff = clock.utcnow() - STALE_AFTER
+    cutoff = clock.utcnow() - _stale_after()
     return list(db.session.scalars(
         sa.select(ReminderBatch.id).where(
             sa.or_(sa.and_(ReminderBatch.status == ReminderBatch.RUNNING, ReminderBatch.heartbeat_at < cutoff),

@@ -1,0 +1,146 @@
+"""Fakes of the WhatsApp providers: real HTTP servers on 127.0.0.1 speaking WHATSAPP.md's formats.
+
+They answer like the real services (success bodies, error bodies, status codes), can be told to
+fail for a given recipient (rate limits, server errors, timeouts, undeliverable, expired token),
+and record every request, so tests assert what a provider would really have received.
+"""
+import itertools
+import json
+import threading
+import time
+from collections import Counter, defaultdict, deque
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+
+class FakeServer:
+    def __init__(self):
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                status, payload, headers = fake.handle(self.path, dict(self.headers), body)
+                data = json.dumps(payload).encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    for key, value in (headers or {}).items():
+                        self.send_header(key, value)
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up waiting (a timeout test)
+
+            def log_message(self, *args):
+                pass
+
+        self.lock = threading.Lock()
+        self.requests = []  # every request, as received
+        self.accepted = Counter()  # recipient -> messages accepted (answered with success)
+        self.latency = 0.0
+        self.scripts = defaultdict(deque)  # recipient -> answers to give before the default
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.server.server_port}"
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+    def script(self, recipient, *answers):
+        """The next answers for this recipient: "ok", ("error", code, http_status), ("timeout", s)."""
+        self.scripts[recipient].extend(answers)
+
+    def handle(self, path, headers, body):
+        with self.lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            if self.latency:
+                time.sleep(self.latency)
+            return self.answer(path, headers, body)
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+
+    def next_answer(self, recipient):
+        with self.lock:
+            queue = self.scripts.get(recipient)
+            answer = queue.popleft() if queue else "ok"
+        if isinstance(answer, tuple) and answer[0] == "timeout":
+            time.sleep(answer[1])
+            return "ok"
+        return answer
+
+
+class FakeCloudApi(FakeServer):
+    """POST /{version}/{phone_number_id}/messages with a Bearer token, answering as Meta does."""
+
+    def __init__(self, token="test-token", phone_number_id="1234567890", version="v21.0"):
+        super().__init__()
+        self.token, self.phone_number_id, self.version = token, phone_number_id, version
+        self.ids = itertools.count(1)
+
+    def answer(self, path, headers, body):
+        payload = json.loads(body or b"{}")
+        with self.lock:
+            self.requests.append({"path": path, "headers": headers, "json": payload})
+        if path != f"/{self.version}/{self.phone_number_id}/messages":
+            return 404, {"error": {"message": "Unknown path", "code": 100, "type": "OAuthException"}}, None
+        if headers.get("Authorization") != f"Bearer {self.token}":
+            return 401, self.error(190, "Error validating access token: Session has expired"), None
+        to = payload.get("to", "")
+        answer = self.next_answer(to)
+        if answer == "ok":
+            with self.lock:
+                self.accepted[to.lstrip("+")] += 1
+                message_id = f"wamid.FAKE{next(self.ids):06d}"
+            return 200, {"messaging_product": "whatsapp",
+                         "contacts": [{"input": to, "wa_id": to.lstrip("+")}],
+                         "messages": [{"id": message_id}]}, None
+        _, code, status = answer
+        extra = {"Retry-After": "1"} if status == 429 else None
+        return status, self.error(code, "error injected by the test"), extra
+
+    @staticmethod
+    def error(code, message):
+        return {"error": {"message": f"({code}) {message}", "type": "OAuthException", "code": code,
+                          "error_data": {"messaging_product": "whatsapp", "details": message},
+                          "fbtrace_id": "AbCdEf"}}
+
+
+class FakeFonnte(FakeServer):
+    """POST /send with `Authorization: <token>` and form fields, answering as Fonnte does."""
+
+    def __init__(self, token="fonnte-token"):
+        super().__init__()
+        self.token = token
+        self.ids = itertools.count(80367170)
+        self.times = []
+
+    def answer(self, path, headers, body):
+        form = {key: values[0] for key, values in parse_qs(body.decode()).items()}
+        with self.lock:
+            self.requests.append({"path": urlsplit(path).path, "headers": headers, "form": form})
+            self.times.append(time.monotonic())
+        if headers.get("Authorization") != self.token:
+            return 200, {"reason": "token invalid", "status": False, "requestid": 2937125}, None
+        answer = self.next_answer(form.get("target", ""))
+        if answer == "ok":
+            with self.lock:
+                self.accepted[form["target"]] += 1
+                message_id = str(next(self.ids))
+            return 200, {"detail": "success! message in queue", "id": [message_id], "process": "pending",
+                         "requestid": 2937124, "Status": True, "target": [form["target"]]}, None
+        _, reason, status = answer
+        return status, {"reason": reason, "status": False, "requestid": 2937126}, None
