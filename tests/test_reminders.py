@@ -438,3 +438,37 @@ def test_cron_refuses_an_unusable_provider(app, runner):
     assert result.exit_code != 0 and "not configured" in result.output
     app.config["WHATSAPP_PROVIDER"] = "link"
     assert runner.invoke(args=["reminders", "send"]).exit_code != 0
+
+
+# --- RQ workers ---------------------------------------------------------------------------------
+
+def test_batches_run_on_rq_workers_when_redis_is_configured(app, client, auth, cloud_api, due_customers,
+                                                            database_url, monkeypatch):
+    redis = pytest.importorskip("redis")
+    from rq import Queue, SimpleWorker
+
+    from app.reminders.jobs import QUEUE_NAME
+
+    url = "redis://127.0.0.1:6379/15"
+    try:
+        redis.Redis.from_url(url).ping()
+    except redis.ConnectionError:
+        pytest.skip("no Redis on 127.0.0.1:6379 (.ci/run starts one)")
+    connection = redis.Redis.from_url(url)
+    connection.flushdb()
+    app.config["REDIS_URL"] = url
+    # The worker builds its own app from the environment, as `flask worker` does.
+    for name in ("WHATSAPP_PROVIDER", "WHATSAPP_API_BASE_URL", "WHATSAPP_ACCESS_TOKEN", "WHATSAPP_PHONE_NUMBER_ID",
+                 "WHATSAPP_RATE_PER_SECOND"):
+        monkeypatch.setenv(name, str(app.config[name]))
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    phones = due_customers(3)
+    auth.login_manager()
+    response = client.post("/reminders/batches", data={"days": "3", "only_active": "y"})
+    assert response.status_code == 302
+    assert cloud_api.requests == []  # queued for a worker, not sent by the web process
+    assert len(Queue(QUEUE_NAME, connection=connection)) == 1
+    SimpleWorker([Queue(QUEUE_NAME, connection=connection)], connection=connection).work(burst=True)
+    assert cloud_api.accepted == {phone: 1 for phone in phones}
+    fragment = client.get(response.headers["Location"] + "/progress", headers=HTMX).text
+    assert "Selesai" in fragment and "<strong>3</strong> terkirim" in fragment

@@ -50,11 +50,13 @@ def require_login_and_setup():
     # Assets and the health check answer whatever the state (even with the database down).
     if view is None or request.endpoint in ("static", "main.healthz"):
         return None
+    is_public = getattr(view, "is_public", False)
     if not _setup_done():
-        if request.endpoint == "auth.setup":
+        # Webhooks keep working; people are led to create the first account.
+        if request.endpoint == "auth.setup" or (is_public and request.endpoint != "auth.login"):
             return None
         return redirect(url_for("auth.setup"))
-    if getattr(view, "is_public", False) or current_user.is_authenticated:
+    if is_public or current_user.is_authenticated:
         return None
     return unauthorized()
 

@@ -165,7 +165,8 @@ def opt_in(customer: Customer, note: str, user) -> Customer:
     if not note:
         raise CustomerInvalid({"note": _l("Tulis catatan: kapan dan bagaimana pelanggan setuju menerima pengingat lagi.")})
     stamp = clock.utcnow().astimezone(clock.local_zone()).strftime("%Y-%m-%d %H:%M")
-    line = f"[{stamp}] {_l('Menerima pengingat lagi')} ({user.username}): {note}"
+    label = _l("Menerima pengingat lagi")
+    line = f"[{stamp}] {label} ({user.username}): {note}"
     customer.notes = f"{customer.notes}\n{line}" if customer.notes else line
     customer.opted_out, customer.opted_out_at = False, None
     db.session.flush()
