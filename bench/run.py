@@ -3,6 +3,9 @@
 Measures today:
 - import: a 50,000-row .xlsx from upload to committed (upload, preview page, commit), the
   server's peak memory, and the ratio to `pandas.read_excel(engine="calamine")` on the same file.
+- sending: 2,000 reminders as one batch through the fake Cloud API (a real HTTP server on
+  127.0.0.1 answering in 100 ms) with a rate limit of 50 a second: messages per second, and the
+  ratio to sending one at a time through the same adapter.
 
 Runs on SQLite, and on PostgreSQL too when TEST_DATABASE_URL is set (that database is emptied).
 Prints one table and writes bench/results.json with the machine's core count and the date.
@@ -156,29 +159,101 @@ def bench_import(url: str, sheet_path: Path, rows: int, repeat: int) -> dict:
             "steps": {name: statistics.median(step[name] for step in steps) for name in steps[0]}}
 
 
+# --- sending ------------------------------------------------------------------------------------
+
+def bench_sending(url: str, count: int, rate: float, latency: float, sequential_sample: int) -> dict:
+    """Run in this process: the batch runner against the fake, timed from first send to last."""
+    from datetime import date, timedelta
+
+    import sqlalchemy as sa
+
+    from app import create_app
+    from app.config import Config
+    from app.extensions import db
+    from app.models import Customer, Message
+    from app.services import reminders
+    from app.whatsapp.base import OutgoingMessage
+    from tests.fakes import FakeCloudApi
+
+    fake = FakeCloudApi()
+    fake.latency = latency
+    reset_database(url)
+    os.environ["DATABASE_URL"] = url
+    config = Config()
+    config.WHATSAPP_PROVIDER = "cloud_api"
+    config.WHATSAPP_API_BASE_URL = fake.url
+    config.WHATSAPP_ACCESS_TOKEN = fake.token
+    config.WHATSAPP_PHONE_NUMBER_ID = fake.phone_number_id
+    config.WHATSAPP_RATE_PER_SECOND = str(rate)
+    app = create_app(config)
+    try:
+        with app.app_context():
+            today = date.today()
+            rows = []
+            for index, customer in enumerate(customers(count, seed=11)):
+                rows.append({
+                    "id": __import__("uuid").uuid4(), "customer_name": customer["customer_name"],
+                    "nopol": customer["nopol"], "no_hp": f"62812{index:08d}",
+                    "next_service": today + timedelta(days=1), "last_service": today - timedelta(days=180),
+                    "is_active": True, "reminder_sent_count": 0, "opted_out": False,
+                    "created_at": datetime.now(UTC), "updated_at": datetime.now(UTC),
+                })
+            db.session.execute(Customer.__table__.insert(), rows)
+            db.session.commit()
+            batch = reminders.start_batch(3, True, None, Message.BATCH)
+            db.session.commit()
+            started = time.perf_counter()
+            reminders.run_batch(batch.id)
+            elapsed = time.perf_counter() - started
+            progress = reminders.batch_progress(batch)
+            assert progress.sent == count, f"only {progress.sent} of {count} sent"
+            sender = reminders.provider()
+            messages = db.session.scalars(sa.select(Message).limit(sequential_sample)).all()
+            one_by_one = time.perf_counter()
+            for message in messages:
+                sender.send(OutgoingMessage(message.to_phone, message.body, []))
+            sequential_rate = len(messages) / (time.perf_counter() - one_by_one)
+    finally:
+        fake.close()
+    per_second = count / elapsed
+    return {"messages": count, "seconds": elapsed, "per_second": per_second, "rate_limit": rate,
+            "share_of_rate_limit": per_second / rate, "fake_latency_s": latency,
+            "one_at_a_time_per_second": sequential_rate, "ratio_to_one_at_a_time": per_second / sequential_rate,
+            "max_in_flight": fake.max_in_flight}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--import-rows", type=int, default=50_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--send-messages", type=int, default=2000)
+    parser.add_argument("--only", choices=["import", "sending"], help="run one part only")
     args = parser.parse_args()
 
     databases = {"sqlite": None}
     if os.environ.get("TEST_DATABASE_URL"):
         databases["postgresql"] = os.environ["TEST_DATABASE_URL"]
 
-    results = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "cores": os.cpu_count(), "import": {}}
+    sys.path.insert(0, str(ROOT))  # the fake providers live with the tests
+    results = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "cores": os.cpu_count(),
+               "import": {}, "sending": {}}
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
         databases["sqlite"] = f"sqlite:///{scratch / 'bench.db'}"
-        sheet_path = scratch / f"pelanggan_{args.import_rows}.xlsx"
-        sheet_path.write_bytes(make_sheet(args.import_rows))
-        baseline = pandas_read_seconds(sheet_path, args.repeat)
-        for name, url in databases.items():
-            measured = bench_import(url, sheet_path, args.import_rows, args.repeat)
-            measured["pandas_read_excel_seconds"] = baseline
-            measured["ratio_to_read_excel"] = measured["seconds"] / baseline
-            measured["file_mb"] = sheet_path.stat().st_size / 1e6
-            results["import"][name] = measured
+        if args.only in (None, "import"):
+            sheet_path = scratch / f"pelanggan_{args.import_rows}.xlsx"
+            sheet_path.write_bytes(make_sheet(args.import_rows))
+            baseline = pandas_read_seconds(sheet_path, args.repeat)
+            for name, url in databases.items():
+                measured = bench_import(url, sheet_path, args.import_rows, args.repeat)
+                measured["pandas_read_excel_seconds"] = baseline
+                measured["ratio_to_read_excel"] = measured["seconds"] / baseline
+                measured["file_mb"] = sheet_path.stat().st_size / 1e6
+                results["import"][name] = measured
+        if args.only in (None, "sending"):
+            for name, url in databases.items():
+                results["sending"][name] = bench_sending(url, args.send_messages, rate=50, latency=0.1,
+                                                         sequential_sample=100)
 
     print(f"\nmachine: {results['cores']} cores, {results['date']}")
     print(f"{'measure':<48} {'database':<11} {'value':>10}  target")
@@ -190,6 +265,12 @@ def main():
         print(f"{'  server peak memory (worker VmHWM)':<48} {name:<11} {measured['peak_rss_mb']:>8.0f}MB  < 500 MB")
         print(f"{'  ratio to pandas.read_excel alone':<48} {name:<11} {measured['ratio_to_read_excel']:>9.1f}×  "
               f"(read_excel {measured['pandas_read_excel_seconds']:.2f}s)")
+    for name, measured in results["sending"].items():
+        label = f"send {measured['messages']:,} reminders, fake 100 ms, limit 50/s"
+        print(f"{label:<48} {name:<11} "
+              f"{measured['per_second']:>7.1f}/s  >= 45/s (90% of the limit)")
+        print(f"{'  ratio to one at a time':<48} {name:<11} {measured['ratio_to_one_at_a_time']:>9.1f}×  "
+              f"(one at a time {measured['one_at_a_time_per_second']:.1f}/s)")
     (ROOT / "bench" / "results.json").write_text(json.dumps(results, indent=2))
 
 
