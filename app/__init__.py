@@ -42,12 +42,14 @@ def register_extensions(app):
 
 
 def register_blueprints(app):
+    from app.api import bp as api_bp
     from app.auth import bp as auth_bp
     from app.customers import bp as customers_bp
     from app.imports import bp as imports_bp
     from app.main import bp as main_bp
     from app.reminders import bp as reminders_bp
     from app.settings import bp as settings_bp
+    from app.stats import bp as stats_bp
     from app.users import bp as users_bp
     from app.webhooks import bp as webhooks_bp
 
@@ -56,6 +58,8 @@ def register_blueprints(app):
     app.register_blueprint(customers_bp, url_prefix="/customers")
     app.register_blueprint(imports_bp, url_prefix="/import")
     app.register_blueprint(reminders_bp, url_prefix="/reminders")
+    app.register_blueprint(stats_bp, url_prefix="/stats")
+    app.register_blueprint(api_bp, url_prefix="/manual-whatsapp")
     app.register_blueprint(webhooks_bp, url_prefix="/webhooks")
     app.register_blueprint(users_bp, url_prefix="/users")
     app.register_blueprint(settings_bp, url_prefix="/settings")

@@ -33,6 +33,24 @@ def create_user_command(name, role, password):
     click.echo(f"created {user.role} {user.username}")
 
 
+@users_cli.command("token")
+@click.argument("name")
+@click.option("--label", default="CLI", help="What the token is for, shown on the users page.")
+@with_appcontext
+def token_command(name, label):
+    """Print a new API token for user NAME (its last line is the token; it is not shown again)."""
+    from app.services.api_tokens import create_token
+    from app.services.users import find_user
+
+    user = find_user(name)
+    if user is None or not user.active:
+        raise click.ClickException(f"no active user named {name}")
+    _, plain = create_token(user, label)
+    db.session.commit()
+    click.echo(f"API token for {user.username} ({user.role}); keep it secret:")
+    click.echo(plain)
+
+
 @click.group("reminders", help="Send service reminders.")
 def reminders_cli():
     pass

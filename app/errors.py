@@ -1,5 +1,5 @@
 """Friendly error pages in the user's language; htmx requests get a short text the page shows inline."""
-from flask import current_app, render_template
+from flask import current_app, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -20,7 +20,12 @@ def _messages():
     }
 
 
+API_PREFIX = "/manual-whatsapp"
+
+
 def _render_error(code, message):
+    if request.path.startswith(API_PREFIX):
+        return {"detail": message}, code
     if is_htmx():
         return message, code
     return render_template("errors/error.html", code=code, message=message), code

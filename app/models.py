@@ -204,3 +204,20 @@ class Message(db.Model):
         sa.Index("ix_reminder_message_batch_status", "batch_id", "status"),
         sa.Index("ix_reminder_message_status_created", "status", "created_at"),
     )
+
+
+class ApiToken(db.Model):
+    """A bearer token for the JSON API: shown once, stored as a hash, revocable."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(80))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(sa.String(12))  # the first characters, to recognise it in the list
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped["User"] = sa.orm.relationship()

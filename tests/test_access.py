@@ -9,7 +9,7 @@ from tests.conftest import HTMX
 PUBLIC = {"static", "auth.login", "auth.setup", "main.healthz",
           "webhooks.meta_verify", "webhooks.meta_events", "webhooks.fonnte_events"}
 # Blueprints that only managers may use.
-MANAGER_ONLY_BLUEPRINTS = {"users", "settings", "reminders"}
+MANAGER_ONLY_BLUEPRINTS = {"users", "settings", "reminders", "stats"}
 
 
 def _routes(app):

@@ -2,6 +2,7 @@
 import csv
 import html
 import io
+import os
 import re
 import zipfile
 from datetime import date
@@ -14,7 +15,8 @@ from app.extensions import db
 from app.models import Customer, ImportBatch
 
 # The real sheets users upload live in shared/, beside the project (as in CI's checkout).
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
+SAMPLES = Path(os.environ.get("SAMPLES_DIR") or Path(__file__).resolve().parents[2] / "shared" / "samples")
+assert SAMPLES.is_dir(), f"the sample sheets are missing: {SAMPLES} (set SAMPLES_DIR)"
 
 # What the user reads for each reason the expected outcome file gives.
 MESSAGES = {

@@ -67,7 +67,12 @@ REASONS = {
     "inactive": _l("nonaktif"),
     "invalid_number": _l("nomor HP tidak valid"),
     "already": _l("sudah diingatkan untuk jadwal ini"),
+    "undeliverable": _l("tidak bisa dikirim ke nomor ini (ganti nomornya dulu)"),
+    "unconfirmed": _l("pengiriman sebelumnya belum pasti; kirim manual bila perlu"),
 }
+# Failures a new batch must not simply repeat: the number cannot receive WhatsApp, the customer
+# stopped marketing messages, or the earlier send may have gone out after all.
+NOT_RETRIED = {"131026": "undeliverable", "131050": "opted_out", "unconfirmed": "unconfirmed"}
 
 
 @dataclass
@@ -102,6 +107,8 @@ def plan_batch(days: int, only_active: bool) -> Plan:
             reason = "inactive"
         elif previous is not None and previous.status != Message.FAILED:
             reason = "already"
+        elif previous is not None and previous.error_code in NOT_RETRIED and previous.to_phone == customer.no_hp:
+            reason = NOT_RETRIED[previous.error_code]
         else:
             try:
                 normalize_phone(customer.no_hp)
@@ -172,7 +179,7 @@ def start_batch(days: int, only_active: bool, user, trigger: str) -> ReminderBat
 
 def retry_failed(batch: ReminderBatch) -> int:
     """Queue the batch's failed messages again (not the ones that can never succeed)."""
-    permanent = {"131026", "131050", UNCONFIRMED}
+    permanent = set(NOT_RETRIED)
     result = db.session.execute(
         sa.update(Message)
         .where(Message.batch_id == batch.id, Message.status == Message.FAILED,

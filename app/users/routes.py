@@ -1,19 +1,22 @@
 import sqlalchemy as sa
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.auth.access import manager_required
 from app.extensions import db
 from app.models import User
+from app.models import ApiToken
+from app.services import api_tokens
 from app.services.users import UserInvalid, create_user, reset_password, set_active
 from app.users import bp
 from app.users.forms import NewUserForm, ResetPasswordForm
 
 
-def _page(form=None):
+def _page(form=None, new_token=None):
     users = db.session.scalars(sa.select(User).order_by(User.active.desc(), User.username)).all()
-    return render_template("users/index.html", users=users, form=form or NewUserForm())
+    return render_template("users/index.html", users=users, form=form or NewUserForm(),
+                           tokens=api_tokens.tokens(), new_token=new_token)
 
 
 @bp.get("/")
@@ -69,4 +72,28 @@ def change_password(user_id):
     else:
         for error in form.password.errors:
             flash(error, "error")
+    return redirect(url_for("users.index"))
+
+
+@bp.post("/tokens")
+@manager_required
+def create_token():
+    """A new API token for an account, shown on this page once and never again."""
+    user = db.get_or_404(User, request.form.get("user_id", type=int))
+    if not user.active:
+        flash(_("Akun %(name)s nonaktif.", name=user.username), "error")
+        return redirect(url_for("users.index"))
+    token, plain = api_tokens.create_token(user, request.form.get("name", ""))
+    db.session.commit()
+    return _page(new_token=(token, plain))
+
+
+@bp.post("/tokens/<int:token_id>/revoke")
+@manager_required
+def revoke_token(token_id):
+    """Revoke a token: requests with it get 401 from now on."""
+    token = db.get_or_404(ApiToken, token_id)
+    api_tokens.revoke(token)
+    db.session.commit()
+    flash(_("Token %(prefix)s… dicabut.", prefix=token.prefix), "success")
     return redirect(url_for("users.index"))

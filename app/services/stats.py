@@ -1,0 +1,195 @@
+"""The manager's figures, each computed by SQL aggregates in the database (no loop over rows)."""
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, time, timedelta
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import Customer, Message
+from app.services import clock
+
+ACCEPTED = (Message.SENT, Message.DELIVERED, Message.READ)
+ATTEMPTED = (Message.SENT, Message.DELIVERED, Message.READ, Message.FAILED)
+CAME_BACK_DAYS = 30
+
+
+@dataclass
+class Period:
+    start: date  # first day, workshop time
+    end: date  # last day, inclusive
+
+    @property
+    def utc_bounds(self) -> tuple[datetime, datetime]:
+        zone = clock.local_zone()
+        start = datetime.combine(self.start, time.min, zone)
+        end = datetime.combine(self.end + timedelta(days=1), time.min, zone)
+        return start, end
+
+    @classmethod
+    def last_days(cls, days: int) -> "Period":
+        today = clock.today()
+        return cls(today - timedelta(days=days - 1), today)
+
+
+@dataclass
+class Summary:
+    period_start: str
+    period_end: str
+    customers_total: int
+    customers_active: int
+    customers_inactive: int
+    customers_opted_out: int
+    services_overdue: int
+    services_due_7_days: int
+    services_due_30_days: int
+    never_reminded: int
+    sent_today: int
+    sent_last_7_days: int
+    sent_last_30_days: int
+    sent_in_period: int
+    delivered_in_period: int
+    read_in_period: int
+    failed_in_period: int
+    attempted_in_period: int
+    delivery_rate: float | None  # delivered or read, over sent
+    send_success_rate: float | None  # sent, over attempted
+    reminded_customers: int
+    came_back_customers: int
+    came_back_rate: float | None
+    top_failures: list = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _ratio(part, whole):
+    return round(part / whole, 4) if whole else None
+
+
+def _count_customers() -> dict:
+    today = clock.today()
+    count = sa.func.count(Customer.id)
+    row = db.session.execute(sa.select(
+        count,
+        sa.func.count(Customer.id).filter(Customer.is_active.is_(True)),
+        sa.func.count(Customer.id).filter(Customer.opted_out.is_(True)),
+        sa.func.count(Customer.id).filter(Customer.next_service < today),
+        sa.func.count(Customer.id).filter(Customer.next_service.between(today, today + timedelta(days=7))),
+        sa.func.count(Customer.id).filter(Customer.next_service.between(today, today + timedelta(days=30))),
+        sa.func.count(Customer.id).filter(Customer.reminder_sent_count == 0),
+    )).one()
+    total, active, opted_out, overdue, due_7, due_30, never = row
+    return {"customers_total": total, "customers_active": active, "customers_inactive": total - active,
+            "customers_opted_out": opted_out, "services_overdue": overdue, "services_due_7_days": due_7,
+            "services_due_30_days": due_30, "never_reminded": never}
+
+
+def _sent_since(day: date):
+    start = datetime.combine(day, time.min, clock.local_zone())
+    return sa.func.count(Message.id).filter(Message.sent_at >= start)
+
+
+def _count_messages(period: Period) -> dict:
+    today = clock.today()
+    start, end = period.utc_bounds
+    in_period = sa.and_(Message.created_at >= start, Message.created_at < end)
+    status_in = Message.status.in_
+    row = db.session.execute(sa.select(
+        _sent_since(today), _sent_since(today - timedelta(days=6)), _sent_since(today - timedelta(days=29)),
+        sa.func.count(Message.id).filter(in_period, status_in(ACCEPTED)),
+        sa.func.count(Message.id).filter(in_period, status_in((Message.DELIVERED, Message.READ))),
+        sa.func.count(Message.id).filter(in_period, Message.status == Message.READ),
+        sa.func.count(Message.id).filter(in_period, Message.status == Message.FAILED),
+        sa.func.count(Message.id).filter(in_period, status_in(ATTEMPTED)),
+    )).one()
+    today_, week, month, sent, delivered, read, failed, attempted = row
+    return {"sent_today": today_, "sent_last_7_days": week, "sent_last_30_days": month, "sent_in_period": sent,
+            "delivered_in_period": delivered, "read_in_period": read, "failed_in_period": failed,
+            "attempted_in_period": attempted, "delivery_rate": _ratio(delivered, sent),
+            "send_success_rate": _ratio(sent, attempted)}
+
+
+def _top_failures(period: Period, limit=5) -> list[dict]:
+    start, end = period.utc_bounds
+    reason = sa.func.coalesce(Message.error_code, "?")
+    rows = db.session.execute(
+        sa.select(reason.label("code"), sa.func.max(Message.error_message), sa.func.count(Message.id).label("n"))
+        .where(Message.status == Message.FAILED, Message.created_at >= start, Message.created_at < end)
+        .group_by(reason).order_by(sa.desc("n"), reason).limit(limit)
+    ).all()
+    return [{"code": code, "example": text, "count": count} for code, text, count in rows]
+
+
+def _local_day(column):
+    """The workshop-time calendar day of a UTC timestamp column, on SQLite and PostgreSQL."""
+    offset = int(clock.utcnow().astimezone(clock.local_zone()).utcoffset().total_seconds())
+    if db.engine.dialect.name == "sqlite":
+        return sa.func.date(column, f"{offset:+d} seconds")
+    return sa.cast(column + sa.literal_column(f"interval '{offset} seconds'"), sa.Date)
+
+
+def _days_from(day_column, reference_day):
+    """Whole days from `reference_day` to `day_column` (both calendar days)."""
+    if db.engine.dialect.name == "sqlite":
+        return sa.func.julianday(day_column) - sa.func.julianday(reference_day)
+    return day_column - reference_day
+
+
+def _came_back(period: Period) -> dict:
+    """Of the customers reminded in the period, those serviced within 30 days after a reminder."""
+    start, end = period.utc_bounds
+    reminded = (
+        sa.select(Message.customer_id, _local_day(Message.sent_at).label("day"))
+        .where(Message.status.in_(ACCEPTED), Message.sent_at >= start, Message.sent_at < end,
+               Message.customer_id.isnot(None))
+        .subquery()
+    )
+    gap = _days_from(Customer.last_service, reminded.c.day)
+    came_back = sa.case((sa.and_(gap >= 0, gap <= CAME_BACK_DAYS), reminded.c.customer_id))
+    row = db.session.execute(
+        sa.select(sa.func.count(sa.distinct(reminded.c.customer_id)), sa.func.count(sa.distinct(came_back)))
+        .select_from(reminded.join(Customer, Customer.id == reminded.c.customer_id))
+    ).one()
+    total, back = row
+    return {"reminded_customers": total, "came_back_customers": back, "came_back_rate": _ratio(back, total)}
+
+
+def summary(period: Period | None = None) -> Summary:
+    period = period or Period.last_days(30)
+    return Summary(period_start=period.start.isoformat(), period_end=period.end.isoformat(),
+                   **_count_customers(), **_count_messages(period), **_came_back(period),
+                   top_failures=_top_failures(period))
+
+
+def messages_per_day(period: Period) -> list[dict]:
+    """Sent (accepted), delivered or read, and failed messages for each day of the period."""
+    start, end = period.utc_bounds
+    day = _local_day(Message.created_at)
+    rows = db.session.execute(
+        sa.select(day.label("day"),
+                  sa.func.count(Message.id).filter(Message.status.in_(ACCEPTED)),
+                  sa.func.count(Message.id).filter(Message.status.in_((Message.DELIVERED, Message.READ))),
+                  sa.func.count(Message.id).filter(Message.status == Message.FAILED))
+        .where(Message.created_at >= start, Message.created_at < end)
+        .group_by(day)
+    ).all()
+    by_day = {str(row[0]): row[1:] for row in rows}
+    result = []
+    current = period.start
+    while current <= period.end:
+        sent, delivered, failed = by_day.get(current.isoformat(), (0, 0, 0))
+        result.append({"day": current, "sent": sent, "delivered": delivered, "failed": failed})
+        current += timedelta(days=1)
+    return result
+
+
+def services_per_week(weeks: int = 8) -> list[dict]:
+    """Active customers whose next service falls in each of the coming weeks."""
+    today = clock.today()
+    bounds = [today + timedelta(weeks=index) for index in range(weeks + 1)]
+    columns = [
+        sa.func.count(Customer.id).filter(Customer.next_service >= bounds[i], Customer.next_service < bounds[i + 1])
+        for i in range(weeks)
+    ]
+    counts = db.session.execute(sa.select(*columns).where(Customer.is_active.is_(True))).one()
+    return [{"start": bounds[i], "end": bounds[i + 1] - timedelta(days=1), "count": counts[i]} for i in range(weeks)]
