@@ -76,6 +76,7 @@ class Config:
         self.FONNTE_WEBHOOK_SECRET = _env("FONNTE_WEBHOOK_SECRET")
         self.WHATSAPP_RATE_PER_SECOND = _env("WHATSAPP_RATE_PER_SECOND")
         self.WHATSAPP_HTTP_TIMEOUT = float(_env("WHATSAPP_HTTP_TIMEOUT", "10"))
+        self.STATS_CACHE_SECONDS = int(_env("STATS_CACHE_SECONDS", "60"))
 
 
 class TestConfig(Config):

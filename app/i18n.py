@@ -1,5 +1,5 @@
 """Languages and how dates and times read on screen (`15 Agu 2026`, Asia/Jakarta time)."""
-from datetime import date
+from datetime import date, datetime
 
 from flask import current_app
 from flask_babel import format_date, format_datetime, get_locale
@@ -28,7 +28,12 @@ def iso_date_short(value):
     return date_short(date.fromisoformat(value)) if value else ""
 
 
+def iso_datetime_short(value):
+    return datetime_short(datetime.fromisoformat(value)) if value else ""
+
+
 def register_filters(app):
+    app.jinja_env.filters["iso_datetime_short"] = iso_datetime_short
     app.jinja_env.filters["iso_date_short"] = iso_date_short
     app.jinja_env.filters["date_short"] = date_short
     app.jinja_env.filters["datetime_short"] = datetime_short

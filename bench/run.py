@@ -3,6 +3,10 @@
 Measures today:
 - import: a 50,000-row .xlsx from upload to committed (upload, preview page, commit), the
   server's peak memory, and the ratio to `pandas.read_excel(engine="calamine")` on the same file.
+- pages: with 100,000 customers and 1,000,000 messages, the customer list (first page, a search
+  by plate fragment, by phone, each filter, page 1,000), the search-as-you-type fragment, the stats
+  page and /manual-whatsapp/stats/summary (cold and cached): median and 95th percentile; and the
+  list's requests per second with concurrent clients against /healthz's (the framework's ceiling).
 - sending: 2,000 reminders as one batch through the fake Cloud API (a real HTTP server on
   127.0.0.1 answering in 100 ms) with a rate limit of 50 a second: messages per second, and the
   ratio to sending one at a time through the same adapter.
@@ -23,7 +27,7 @@ import sys
 import tempfile
 import time
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import requests
@@ -32,33 +36,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.datagen import customers  # noqa: E402
+from bench.generate import PASSWORD, USER, generate, reset_database  # noqa: E402
 
 PYTHON = sys.executable
 BIN = Path(PYTHON).parent
-USER, PASSWORD = "bench", "bench-password"
 
 
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def reset_database(url: str):
-    """An empty, migrated database with one manager account."""
-    env = {**os.environ, "DATABASE_URL": url, "FLASK_APP": "wsgi"}
-    script = (
-        "import sqlalchemy as sa\n"
-        "from app import create_app\n"
-        "from app.extensions import db\n"
-        "app = create_app()\n"
-        "with app.app_context():\n"
-        "    meta = sa.MetaData(); meta.reflect(db.engine); meta.drop_all(db.engine)\n"
-    )
-    subprocess.run([PYTHON, "-c", script], env=env, cwd=ROOT, check=True)
-    subprocess.run([str(BIN / "flask"), "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True)
-    subprocess.run([str(BIN / "flask"), "users", "create", USER, "--role", "manager", "--password", PASSWORD],
-                   env=env, cwd=ROOT, check=True, capture_output=True)
 
 
 @contextmanager
@@ -159,6 +146,85 @@ def bench_import(url: str, sheet_path: Path, rows: int, repeat: int) -> dict:
             "steps": {name: statistics.median(step[name] for step in steps) for name in steps[0]}}
 
 
+# --- pages at a chain's scale --------------------------------------------------------------
+
+LIST_PAGES = {
+    "list, first page": "/customers/",
+    "search by plate fragment": "/customers/?q=B%20123",
+    "search by phone": "/customers/?q=0812%2034",
+    "filter active": "/customers/?filter=active",
+    "filter inactive": "/customers/?filter=inactive",
+    "filter due in 7 days": "/customers/?filter=due&days=7",
+    "filter overdue": "/customers/?filter=overdue",
+    "filter never reminded": "/customers/?filter=never",
+    "sort by name": "/customers/?sort=name",
+    "deep page (1,000)": "/customers/?page=1000",
+}
+
+
+def percentiles(samples: list[float]) -> dict:
+    ordered = sorted(samples)
+    return {"median_ms": statistics.median(ordered), "p95_ms": ordered[max(0, int(len(ordered) * 0.95) - 1)]}
+
+
+def timed_gets(session, url, count, headers=None) -> list[float]:
+    times = []
+    for _ in range(count):
+        started = time.perf_counter()
+        response = session.get(url, headers=headers, timeout=30)
+        times.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, (url, response.status_code)
+    return times
+
+
+def throughput(base: str, path: str, clients: int, seconds: float) -> float:
+    """Requests per second that `clients` concurrent logged-in clients get from `path`."""
+    import threading
+
+    done, stop = [0] * clients, time.monotonic() + seconds
+
+    def client(index):
+        session = logged_in_session(base)
+        while time.monotonic() < stop:
+            session.get(base + path, timeout=30)
+            done[index] += 1
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(done) / (time.monotonic() - started)
+
+
+def bench_pages(url: str, customer_count: int, message_count: int, samples: int) -> dict:
+    reset_database(url)
+    generated = generate(url, customer_count, message_count)
+    results = {"generate": generated, "pages": {}}
+    with gunicorn(url) as (base, _server):
+        session = logged_in_session(base)
+        for label, path in LIST_PAGES.items():
+            timed_gets(session, base + path, 2)  # warm-up
+            results["pages"][label] = percentiles(timed_gets(session, base + path, samples))
+        results["pages"]["search as you type (htmx fragment)"] = percentiles(
+            timed_gets(session, base + "/customers/?q=d%2012", samples, headers={"HX-Request": "true"}))
+        token = subprocess.run([str(BIN / "flask"), "users", "token", USER], env={**os.environ, "DATABASE_URL": url},
+                               cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
+        api = requests.Session()
+        api.headers["Authorization"] = f"Bearer {token}"
+        for label, client, path in (("stats page", session, "/stats/"),
+                                    ("stats summary API", api, "/manual-whatsapp/stats/summary")):
+            yesterday = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
+            cold = timed_gets(client, base + path + f"?to={yesterday}", 1)[0]  # a period not cached yet
+            results["pages"][f"{label}, cold"] = {"median_ms": cold, "p95_ms": cold}
+            results["pages"][f"{label}, cached"] = percentiles(timed_gets(client, base + path, samples))
+        list_rps = throughput(base, "/customers/", clients=8, seconds=10)
+        floor_rps = throughput(base, "/healthz", clients=8, seconds=10)
+        results["throughput"] = {"list_rps": list_rps, "healthz_rps": floor_rps, "ratio": list_rps / floor_rps}
+    return results
+
+
 # --- sending ------------------------------------------------------------------------------------
 
 def bench_sending(url: str, count: int, rate: float, latency: float, sequential_sample: int) -> dict:
@@ -227,7 +293,10 @@ def main():
     parser.add_argument("--import-rows", type=int, default=50_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--send-messages", type=int, default=2000)
-    parser.add_argument("--only", choices=["import", "sending"], help="run one part only")
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--messages", type=int, default=1_000_000)
+    parser.add_argument("--samples", type=int, default=40, help="requests per page measured")
+    parser.add_argument("--only", choices=["import", "sending", "pages"], help="run one part only")
     args = parser.parse_args()
 
     databases = {"sqlite": None}
@@ -236,7 +305,7 @@ def main():
 
     sys.path.insert(0, str(ROOT))  # the fake providers live with the tests
     results = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "cores": os.cpu_count(),
-               "import": {}, "sending": {}}
+               "import": {}, "sending": {}, "pages": {}}
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
         databases["sqlite"] = f"sqlite:///{scratch / 'bench.db'}"
@@ -250,6 +319,9 @@ def main():
                 measured["ratio_to_read_excel"] = measured["seconds"] / baseline
                 measured["file_mb"] = sheet_path.stat().st_size / 1e6
                 results["import"][name] = measured
+        if args.only in (None, "pages"):
+            for name, url in databases.items():
+                results["pages"][name] = bench_pages(url, args.customers, args.messages, args.samples)
         if args.only in (None, "sending"):
             for name, url in databases.items():
                 results["sending"][name] = bench_sending(url, args.send_messages, rate=50, latency=0.1,
@@ -265,6 +337,15 @@ def main():
         print(f"{'  server peak memory (worker VmHWM)':<48} {name:<11} {measured['peak_rss_mb']:>8.0f}MB  < 500 MB")
         print(f"{'  ratio to pandas.read_excel alone':<48} {name:<11} {measured['ratio_to_read_excel']:>9.1f}×  "
               f"(read_excel {measured['pandas_read_excel_seconds']:.2f}s)")
+    for name, measured in results["pages"].items():
+        print(f"{f'{args.customers:,} customers, {args.messages:,} messages':<48} {name:<11} "
+              f"{'median / p95':>16}  target")
+        for label, value in measured["pages"].items():
+            target = "< 150 ms" if "stats" in label else ("< 50 ms" if "type" in label else "< 30 / 80 ms")
+            print(f"{'  ' + label:<48} {name:<11} {value['median_ms']:>7.1f} / {value['p95_ms']:>6.1f}  {target}")
+        rate = measured["throughput"]
+        print(f"{'  list req/s vs /healthz req/s (8 clients)':<48} {name:<11} "
+              f"{rate['list_rps']:>6.0f} / {rate['healthz_rps']:>5.0f} = {rate['ratio']:.0%}  >= 35%")
     for name, measured in results["sending"].items():
         label = f"send {measured['messages']:,} reminders, fake 100 ms, limit 50/s"
         print(f"{label:<48} {name:<11} "

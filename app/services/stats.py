@@ -1,19 +1,51 @@
-"""The manager's figures, each computed by SQL aggregates in the database (no loop over rows)."""
+"""The manager's figures, each computed by SQL aggregates in the database (no loop over rows).
+
+The figures are kept for STATS_CACHE_SECONDS (default 60) per process: a manager reloading the
+page, or a dashboard polling the API, does not make the database count a million messages again.
+"""
+import threading
+import time as timer
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import wraps
 
 import sqlalchemy as sa
+from flask import current_app
 
 from app.extensions import db
 from app.models import Customer, Message
 from app.services import clock
+
+def cached(function):
+    """Remember a result per app and arguments for STATS_CACHE_SECONDS."""
+
+    @wraps(function)
+    def wrapper(*args):
+        seconds = current_app.config.get("STATS_CACHE_SECONDS", 60)
+        if not seconds:
+            return function(*args)
+        store = current_app.extensions.setdefault("stats_cache", {})
+        lock = current_app.extensions.setdefault("stats_cache_lock", threading.Lock())
+        key = (function.__name__, args)
+        now = timer.monotonic()
+        with lock:
+            hit = store.get(key)
+        if hit and hit[0] > now:
+            return hit[1]
+        value = function(*args)
+        with lock:
+            store[key] = (now + seconds, value)
+        return value
+
+    return wrapper
+
 
 ACCEPTED = (Message.SENT, Message.DELIVERED, Message.READ)
 ATTEMPTED = (Message.SENT, Message.DELIVERED, Message.READ, Message.FAILED)
 CAME_BACK_DAYS = 30
 
 
-@dataclass
+@dataclass(frozen=True)
 class Period:
     start: date  # first day, workshop time
     end: date  # last day, inclusive
@@ -57,6 +89,7 @@ class Summary:
     came_back_customers: int
     came_back_rate: float | None
     top_failures: list = field(default_factory=list)
+    computed_at: str = ""
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -66,46 +99,51 @@ def _ratio(part, whole):
     return round(part / whole, 4) if whole else None
 
 
+def _count(*conditions) -> int:
+    # One COUNT per figure, so each can use its own index instead of all sharing one table scan.
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Customer).where(*conditions))
+
+
 def _count_customers() -> dict:
     today = clock.today()
-    count = sa.func.count(Customer.id)
-    row = db.session.execute(sa.select(
-        count,
-        sa.func.count(Customer.id).filter(Customer.is_active.is_(True)),
-        sa.func.count(Customer.id).filter(Customer.opted_out.is_(True)),
-        sa.func.count(Customer.id).filter(Customer.next_service < today),
-        sa.func.count(Customer.id).filter(Customer.next_service.between(today, today + timedelta(days=7))),
-        sa.func.count(Customer.id).filter(Customer.next_service.between(today, today + timedelta(days=30))),
-        sa.func.count(Customer.id).filter(Customer.reminder_sent_count == 0),
-    )).one()
-    total, active, opted_out, overdue, due_7, due_30, never = row
-    return {"customers_total": total, "customers_active": active, "customers_inactive": total - active,
-            "customers_opted_out": opted_out, "services_overdue": overdue, "services_due_7_days": due_7,
-            "services_due_30_days": due_30, "never_reminded": never}
+    total = _count()
+    active = _count(Customer.is_active.is_(True))
+    return {
+        "customers_total": total, "customers_active": active, "customers_inactive": total - active,
+        "customers_opted_out": _count(Customer.opted_out.is_(True)),
+        "services_overdue": _count(Customer.next_service < today),
+        "services_due_7_days": _count(Customer.next_service.between(today, today + timedelta(days=7))),
+        "services_due_30_days": _count(Customer.next_service.between(today, today + timedelta(days=30))),
+        "never_reminded": _count(Customer.reminder_sent_count == 0),
+    }
 
 
-def _sent_since(day: date):
-    start = datetime.combine(day, time.min, clock.local_zone())
-    return sa.func.count(Message.id).filter(Message.sent_at >= start)
+def _local_midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, clock.local_zone())
 
 
 def _count_messages(period: Period) -> dict:
     today = clock.today()
+    recent = db.session.execute(
+        sa.select(sa.func.count(Message.id).filter(Message.sent_at >= _local_midnight(today)),
+                  sa.func.count(Message.id).filter(Message.sent_at >= _local_midnight(today - timedelta(days=6))),
+                  sa.func.count(Message.id))
+        .where(Message.sent_at >= _local_midnight(today - timedelta(days=29)))
+    ).one()
     start, end = period.utc_bounds
-    in_period = sa.and_(Message.created_at >= start, Message.created_at < end)
     status_in = Message.status.in_
-    row = db.session.execute(sa.select(
-        _sent_since(today), _sent_since(today - timedelta(days=6)), _sent_since(today - timedelta(days=29)),
-        sa.func.count(Message.id).filter(in_period, status_in(ACCEPTED)),
-        sa.func.count(Message.id).filter(in_period, status_in((Message.DELIVERED, Message.READ))),
-        sa.func.count(Message.id).filter(in_period, Message.status == Message.READ),
-        sa.func.count(Message.id).filter(in_period, Message.status == Message.FAILED),
-        sa.func.count(Message.id).filter(in_period, status_in(ATTEMPTED)),
-    )).one()
-    today_, week, month, sent, delivered, read, failed, attempted = row
-    return {"sent_today": today_, "sent_last_7_days": week, "sent_last_30_days": month, "sent_in_period": sent,
-            "delivered_in_period": delivered, "read_in_period": read, "failed_in_period": failed,
-            "attempted_in_period": attempted, "delivery_rate": _ratio(delivered, sent),
+    row = db.session.execute(
+        sa.select(sa.func.count(Message.id).filter(status_in(ACCEPTED)),
+                  sa.func.count(Message.id).filter(status_in((Message.DELIVERED, Message.READ))),
+                  sa.func.count(Message.id).filter(Message.status == Message.READ),
+                  sa.func.count(Message.id).filter(Message.status == Message.FAILED),
+                  sa.func.count(Message.id).filter(status_in(ATTEMPTED)))
+        .where(Message.created_at >= start, Message.created_at < end)
+    ).one()
+    sent, delivered, read, failed, attempted = row
+    return {"sent_today": recent[0], "sent_last_7_days": recent[1], "sent_last_30_days": recent[2],
+            "sent_in_period": sent, "delivered_in_period": delivered, "read_in_period": read,
+            "failed_in_period": failed, "attempted_in_period": attempted, "delivery_rate": _ratio(delivered, sent),
             "send_success_rate": _ratio(sent, attempted)}
 
 
@@ -136,31 +174,42 @@ def _days_from(day_column, reference_day):
 
 
 def _came_back(period: Period) -> dict:
-    """Of the customers reminded in the period, those serviced within 30 days after a reminder."""
+    """Of the customers reminded in the period, those serviced within 30 days after a reminder.
+
+    Per customer: serviced on or after their first reminder in the period, and no later than 30
+    days after their last one.
+    """
     start, end = period.utc_bounds
     reminded = (
-        sa.select(Message.customer_id, _local_day(Message.sent_at).label("day"))
-        .where(Message.status.in_(ACCEPTED), Message.sent_at >= start, Message.sent_at < end,
-               Message.customer_id.isnot(None))
+        sa.select(Message.customer_id, sa.func.min(Message.sent_at).label("first"),
+                  sa.func.max(Message.sent_at).label("last"))
+        .where(Message.sent_at >= start, Message.sent_at < end, Message.customer_id.isnot(None),
+               Message.status.in_(ACCEPTED))
+        .group_by(Message.customer_id)
         .subquery()
     )
-    gap = _days_from(Customer.last_service, reminded.c.day)
-    came_back = sa.case((sa.and_(gap >= 0, gap <= CAME_BACK_DAYS), reminded.c.customer_id))
-    row = db.session.execute(
-        sa.select(sa.func.count(sa.distinct(reminded.c.customer_id)), sa.func.count(sa.distinct(came_back)))
+    after_first = _days_from(Customer.last_service, _local_day(reminded.c.first))
+    after_last = _days_from(Customer.last_service, _local_day(reminded.c.last))
+    came_back = sa.and_(after_first >= 0, after_last <= CAME_BACK_DAYS)
+    total, back = db.session.execute(
+        sa.select(sa.func.count(), sa.func.count().filter(came_back))
         .select_from(reminded.join(Customer, Customer.id == reminded.c.customer_id))
     ).one()
-    total, back = row
     return {"reminded_customers": total, "came_back_customers": back, "came_back_rate": _ratio(back, total)}
 
 
 def summary(period: Period | None = None) -> Summary:
-    period = period or Period.last_days(30)
+    return _summary(period or Period.last_days(30))
+
+
+@cached
+def _summary(period: Period) -> Summary:
     return Summary(period_start=period.start.isoformat(), period_end=period.end.isoformat(),
                    **_count_customers(), **_count_messages(period), **_came_back(period),
-                   top_failures=_top_failures(period))
+                   top_failures=_top_failures(period), computed_at=clock.utcnow().isoformat(timespec="seconds"))
 
 
+@cached
 def messages_per_day(period: Period) -> list[dict]:
     """Sent (accepted), delivered or read, and failed messages for each day of the period."""
     start, end = period.utc_bounds
@@ -183,6 +232,7 @@ def messages_per_day(period: Period) -> list[dict]:
     return result
 
 
+@cached
 def services_per_week(weeks: int = 8) -> list[dict]:
     """Active customers whose next service falls in each of the coming weeks."""
     today = clock.today()
@@ -191,5 +241,8 @@ def services_per_week(weeks: int = 8) -> list[dict]:
         sa.func.count(Customer.id).filter(Customer.next_service >= bounds[i], Customer.next_service < bounds[i + 1])
         for i in range(weeks)
     ]
-    counts = db.session.execute(sa.select(*columns).where(Customer.is_active.is_(True))).one()
+    counts = db.session.execute(
+        sa.select(*columns).where(Customer.is_active.is_(True), Customer.next_service >= bounds[0],
+                                  Customer.next_service < bounds[-1])
+    ).one()
     return [{"start": bounds[i], "end": bounds[i + 1] - timedelta(days=1), "count": counts[i]} for i in range(weeks)]
