@@ -48,6 +48,14 @@ FAILURES = [("131026", "(131026) Message undeliverable"), ("130429", "(130429) R
             ("131050", "(131050) User stopped marketing messages"), ("timeout", "no answer in time")]
 
 
+def _flush(db, model, rows: list, force: bool = False) -> list:
+    """Insert a full chunk of rows (or whatever is left, with `force`) in one executemany."""
+    if rows and (force or len(rows) >= CHUNK):
+        db.session.execute(model.__table__.insert(), rows)
+        return []
+    return rows
+
+
 def generate(url: str, customer_count: int, message_count: int, seed: int = 1) -> dict:
     from app import create_app
     from app.extensions import db
@@ -75,11 +83,8 @@ def generate(url: str, customer_count: int, message_count: int, seed: int = 1) -
             })
             ids.append(customer_id)
             snapshot.append((phone, fields["customer_name"], fields["nopol"]))
-            if len(rows) == CHUNK:
-                db.session.execute(Customer.__table__.insert(), rows)
-                rows = []
-        if rows:
-            db.session.execute(Customer.__table__.insert(), rows)
+            rows = _flush(db, Customer, rows)
+        _flush(db, Customer, rows, force=True)
         db.session.commit()
         timings["customers_seconds"] = time.perf_counter() - started
 
@@ -102,11 +107,8 @@ def generate(url: str, customer_count: int, message_count: int, seed: int = 1) -
                 "read_at": created + timedelta(hours=1) if status == "read" else None,
                 "failed_at": created if status == "failed" else None,
             })
-            if len(rows) == CHUNK:
-                db.session.execute(Message.__table__.insert(), rows)
-                rows = []
-        if rows:
-            db.session.execute(Message.__table__.insert(), rows)
+            rows = _flush(db, Message, rows)
+        _flush(db, Message, rows, force=True)
         db.session.commit()
         # The customers' counters follow from their successful messages, as in the app.
         db.session.execute(db.text(

@@ -59,3 +59,16 @@ class Provider:
 
     def send(self, message: OutgoingMessage) -> SendResult:
         raise NotImplementedError
+
+    def post(self, url: str, **kwargs) -> tuple[requests.Response | None, SendResult | None]:
+        """POST with the timeout; a network failure comes back as the result to record.
+
+        A timeout is ambiguous: the provider may have accepted the message before we gave up.
+        """
+        try:
+            return self.http.post(url, timeout=self.timeout, **kwargs), None
+        except requests.Timeout:
+            return None, SendResult(ok=False, error_code="timeout", error_message=f"no answer from {self.name} in time",
+                                    retryable=True, ambiguous=True)
+        except requests.RequestException as exc:
+            return None, SendResult(ok=False, error_code="network", error_message=str(exc)[:300], retryable=True)

@@ -1,6 +1,4 @@
 """Meta's WhatsApp Business Cloud API: approved template messages, errors classified by code."""
-import requests
-
 from app.whatsapp.base import OutgoingMessage, Provider, SendResult
 
 # WHATSAPP.md's table: classify by error.code, not by HTTP status.
@@ -59,13 +57,9 @@ class CloudApiProvider(Provider):
 
     def send(self, message: OutgoingMessage) -> SendResult:
         headers = {"Authorization": f"Bearer {self.config['WHATSAPP_ACCESS_TOKEN']}"}
-        try:
-            response = self.http.post(self._url(), json=self._payload(message), headers=headers, timeout=self.timeout)
-        except requests.Timeout:
-            return SendResult(ok=False, error_code="timeout", error_message="no answer from the Cloud API in time",
-                              retryable=True, ambiguous=True)
-        except requests.RequestException as exc:
-            return SendResult(ok=False, error_code="network", error_message=str(exc)[:300], retryable=True)
+        response, failure = self.post(self._url(), json=self._payload(message), headers=headers)
+        if failure:
+            return failure
         try:
             body = response.json()
         except ValueError:

@@ -1,6 +1,4 @@
 """Fonnte: an Indonesian gateway driving the workshop's own WhatsApp number (keep it slow)."""
-import requests
-
 from app.whatsapp.base import OutgoingMessage, Provider, SendResult
 
 STOP_BATCH_REASONS = ("token invalid", "insufficient quota", "disconnect", "device")
@@ -25,14 +23,9 @@ class FonnteProvider(Provider):
     def send(self, message: OutgoingMessage) -> SendResult:
         url = self.config["FONNTE_BASE_URL"].rstrip("/") + "/send"
         data = {"target": message.to, "message": message.text, "countryCode": "62"}
-        try:
-            response = self.http.post(url, data=data, headers={"Authorization": self.config["FONNTE_TOKEN"]},
-                                      timeout=self.timeout)
-        except requests.Timeout:
-            return SendResult(ok=False, error_code="timeout", error_message="no answer from Fonnte in time",
-                              retryable=True, ambiguous=True)
-        except requests.RequestException as exc:
-            return SendResult(ok=False, error_code="network", error_message=str(exc)[:300], retryable=True)
+        response, failure = self.post(url, data=data, headers={"Authorization": self.config["FONNTE_TOKEN"]})
+        if failure:
+            return failure
         try:
             body = _lower_keys(response.json())
         except ValueError:
