@@ -95,6 +95,16 @@ class Customer(db.Model):
         # The list's filters (active/inactive) combined with its default sort (next service).
         sa.Index("ix_manual_whatsapp_active_next_service", "is_active", "next_service"),
         sa.Index("ix_manual_whatsapp_customer_name", "customer_name"),
+        # The "never reminded" filter in the list's default order.
+        sa.Index("ix_manual_whatsapp_reminder_count_next", "reminder_sent_count", "next_service"),
+        # Search as you type on PostgreSQL: trigram indexes answer LIKE '%…%' on the three searched
+        # expressions (app/services/customers.py) without reading the table. SQLite scans instead.
+        sa.Index("ix_manual_whatsapp_name_trgm", "customer_name", postgresql_using="gin",
+                 postgresql_ops={"customer_name": "gin_trgm_ops"}).ddl_if(dialect="postgresql"),
+        sa.Index("ix_manual_whatsapp_nopol_trgm", sa.text("replace(nopol, ' ', '') gin_trgm_ops"),
+                 postgresql_using="gin").ddl_if(dialect="postgresql"),
+        sa.Index("ix_manual_whatsapp_no_hp_trgm", "no_hp", postgresql_using="gin",
+                 postgresql_ops={"no_hp": "gin_trgm_ops"}).ddl_if(dialect="postgresql"),
     )
 
 

@@ -74,6 +74,14 @@ def render_item(type_, obj, autogen_context):
     return False
 
 
+def include_object(obj, name, type_, reflected, compare_to):
+    """Leave out indexes declared for another database (Index(...).ddl_if(dialect=...))."""
+    condition = getattr(obj, "_ddl_if", None)
+    if type_ == "index" and condition is not None and condition.dialect:
+        return condition.dialect == get_engine().dialect.name
+    return True
+
+
 def run_migrations_online():
     """Run migrations in 'online' mode.
 
@@ -94,6 +102,7 @@ def run_migrations_online():
 
     conf_args = current_app.extensions['migrate'].configure_args
     conf_args.setdefault("render_item", render_item)
+    conf_args.setdefault("include_object", include_object)
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 
