@@ -95,6 +95,9 @@ class Customer(db.Model):
         # The list's filters (active/inactive) combined with its default sort (next service).
         sa.Index("ix_manual_whatsapp_active_next_service", "is_active", "next_service"),
         sa.Index("ix_manual_whatsapp_customer_name", "customer_name"),
+        # The list's default order (see app/services/customers.py: _order_by).
+        sa.Index("ix_manual_whatsapp_list_order", sa.text("(next_service IS NULL)"), "next_service",
+                 "customer_name", "id"),
         # The "never reminded" filter in the list's default order.
         sa.Index("ix_manual_whatsapp_reminder_count_next", "reminder_sent_count", "next_service"),
         # Search as you type on PostgreSQL: trigram indexes answer LIKE '%…%' on the three searched

@@ -1,4 +1,4 @@
-"""indexes for the customer list: never-reminded filter, trigram search on PostgreSQL
+"""indexes for the customer list: its default order, never-reminded filter, trigram search on PostgreSQL
 
 Revision ID: b3c1d2e4f5a6
 Revises: 55eb0dc7ff13
@@ -14,6 +14,8 @@ depends_on = None
 
 
 def upgrade():
+    op.execute('CREATE INDEX ix_manual_whatsapp_list_order ON manual_whatsapp '
+               '((next_service IS NULL), next_service, customer_name, id)')
     op.create_index('ix_manual_whatsapp_reminder_count_next', 'manual_whatsapp',
                     ['reminder_sent_count', 'next_service'])
     if op.get_bind().dialect.name == 'postgresql':
@@ -31,3 +33,4 @@ def downgrade():
         for name in ('ix_manual_whatsapp_no_hp_trgm', 'ix_manual_whatsapp_nopol_trgm', 'ix_manual_whatsapp_name_trgm'):
             op.drop_index(name, table_name='manual_whatsapp')
     op.drop_index('ix_manual_whatsapp_reminder_count_next', table_name='manual_whatsapp')
+    op.drop_index('ix_manual_whatsapp_list_order', table_name='manual_whatsapp')
