@@ -29,18 +29,30 @@ def reset_database(url: str):
     """An empty, migrated database with one manager account (USER / PASSWORD)."""
     env = {**os.environ, "DATABASE_URL": url, "FLASK_APP": "wsgi"}
     script = (
-        "import sqlalchemy as sa\n"
         "from app import create_app\n"
         "from app.extensions import db\n"
+        "from bench.generate import drop_all_tables\n"
         "app = create_app()\n"
         "with app.app_context():\n"
-        "    meta = sa.MetaData(); meta.reflect(db.engine); meta.drop_all(db.engine)\n"
+        "    drop_all_tables(db.engine)\n"
     )
     bin_dir = Path(sys.executable).parent
     subprocess.run([sys.executable, "-c", script], env=env, cwd=ROOT, check=True)
     subprocess.run([str(bin_dir / "flask"), "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True)
     subprocess.run([str(bin_dir / "flask"), "users", "create", USER, "--role", "manager", "--password", PASSWORD],
                    env=env, cwd=ROOT, check=True, capture_output=True)
+
+
+def drop_all_tables(engine):
+    """Every table, including SQLite's FTS5 search index (its shadow tables go with it)."""
+    import sqlalchemy as sa
+
+    with engine.begin() as connection:
+        if engine.dialect.name == "sqlite":
+            connection.exec_driver_sql("DROP TABLE IF EXISTS customer_search")
+    metadata = sa.MetaData()
+    metadata.reflect(engine)
+    metadata.drop_all(engine)
 
 
 STATUSES = ["sent"] * 2 + ["delivered"] * 4 + ["read"] * 3 + ["failed"]

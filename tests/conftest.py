@@ -8,10 +8,10 @@ import os
 import re
 
 import pytest
-import sqlalchemy as sa
 from flask_migrate import upgrade
 
 from app import create_app
+from bench.generate import drop_all_tables
 from app.config import TestConfig
 from app.extensions import db
 from app.models import ROLE_MANAGER, ROLE_STAFF
@@ -28,9 +28,7 @@ def database_url(tmp_path_factory):
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
     app = create_app(TestConfig(url))
     with app.app_context():
-        metadata = sa.MetaData()
-        metadata.reflect(db.engine)
-        metadata.drop_all(db.engine)
+        drop_all_tables(db.engine)
         upgrade()
         db.engine.dispose()
     return url

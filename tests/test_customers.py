@@ -314,3 +314,15 @@ def test_next_cannot_send_the_user_off_site(client, staff, make_customer):
     customer_id = make_customer()
     response = client.post(f"/customers/{customer_id}/toggle", data={"next": "https://evil.example/"})
     assert response.headers["Location"] == "/customers/"
+
+
+def test_search_follows_edits_imports_and_deletes(app, client, staff, make_customer):
+    customer_id = make_customer(customer_name="Budi Santoso", nopol="B 1234 XYZ", no_hp="08123456789")
+    client.post(f"/customers/{customer_id}/edit", data=_form(customer_name="Rahmat Hidayat", nopol="D 77 RH",
+                                                             no_hp="0813 5555 6666"))
+    assert _names(client.get("/customers/?q=budi")) == []
+    assert _names(client.get("/customers/?q=rahmat")) == ["Rahmat Hidayat"]
+    assert _names(client.get("/customers/?q=d77")) == ["Rahmat Hidayat"]
+    assert _names(client.get("/customers/?q=0813 5555")) == ["Rahmat Hidayat"]
+    client.post(f"/customers/{customer_id}/delete", headers=HTMX)
+    assert _names(client.get("/customers/?q=rahmat")) == []

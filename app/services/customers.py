@@ -208,17 +208,38 @@ class CustomerPage:
         return max(1, -(-self.total // self.per_page))
 
 
-def _search_condition(q: str):
-    """Name, plate with any spacing, or phone in any format (0812…, +62 812…, 812…)."""
+# SQLite's search index (migration c4d5e6f7a8b9): one lower-case line per customer holding
+# "name COMPACTPLATE 62phone", kept in step by triggers. Not part of the models' metadata.
+_SQLITE_SEARCH = sa.Table("customer_search", sa.MetaData(), sa.Column("rowid", sa.Integer), sa.Column("doc", sa.Text))
+
+
+def _search_terms(q: str) -> dict:
+    """What to look for: the name as typed, the plate without spaces, the phone's digits."""
     q = q.strip()
-    conditions = [Customer.customer_name.ilike(f"%{_escape_like(q)}%", escape="\\")]
+    terms = {"name": q}
     plate = compact_plate(q)
     if plate.isalnum():
-        compact_nopol = sa.func.replace(Customer.nopol, " ", "")
-        conditions.append(compact_nopol.like(f"%{plate}%"))
+        terms["plate"] = plate
     digits = phone_search_fragment(q)
     if digits:
-        conditions.append(Customer.no_hp.like(f"%{digits}%"))
+        terms["phone"] = digits
+    return terms
+
+
+def _search_condition(q: str):
+    """Name, plate with any spacing, or phone in any format (0812…, +62 812…, 812…)."""
+    terms = _search_terms(q)
+    if db.engine.dialect.name == "sqlite":
+        # One trigram-indexed lookup per term; UNION lets each use the index (OR would not).
+        patterns = {f"%{term.replace('%', '').replace('_', '').lower()}%" for term in terms.values()}
+        lookups = [sa.select(_SQLITE_SEARCH.c.rowid).where(_SQLITE_SEARCH.c.doc.like(p)) for p in sorted(patterns)]
+        return sa.literal_column("manual_whatsapp.rowid").in_(sa.union(*lookups))
+    # PostgreSQL: trigram indexes on these three expressions (migration b3c1d2e4f5a6).
+    conditions = [Customer.customer_name.ilike(f"%{_escape_like(terms['name'])}%", escape="\\")]
+    if "plate" in terms:
+        conditions.append(sa.func.replace(Customer.nopol, " ", "").like(f"%{terms['plate']}%"))
+    if "phone" in terms:
+        conditions.append(Customer.no_hp.like(f"%{terms['phone']}%"))
     return sa.or_(*conditions)
 
 
