@@ -68,9 +68,11 @@ def register_blueprints(app):
 def register_request_hooks(app):
     from app.auth.access import require_login_and_setup
     from app.htmx import add_vary_header
+    from app.security import add_security_headers
 
     app.before_request(require_login_and_setup)
     app.after_request(add_vary_header)
+    app.after_request(add_security_headers)
 
 
 def register_errors(app):

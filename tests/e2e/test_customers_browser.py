@@ -81,3 +81,15 @@ def test_invalid_phone_shows_the_message_next_to_the_field(page, users):
     page.get_by_role("button", name="Simpan").click()
     expect(page.locator("#no_hp-help")).to_contain_text("Ini bukan nomor HP")
     expect(page.get_by_label("Nama pelanggan")).to_have_value("Toko Sumber Rejeki")
+
+
+def test_markup_in_customer_fields_is_shown_as_text_never_run(page, users, make_customer):
+    payload = '<img src=x onerror="window.pwned=1">'
+    make_customer(customer_name=payload, nopol="B 1 XSS", notes='<script>window.pwned=2</script>')
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    log_in(page, *STAFF)
+    expect(page.locator("tbody tr").first).to_contain_text(payload)
+    page.get_by_role("link", name=payload).click()
+    expect(page.locator(".details .notes")).to_have_text("<script>window.pwned=2</script>")
+    assert page.evaluate("window.pwned") is None and dialogs == []
