@@ -15,6 +15,11 @@ def create_app(config=None):
         instance_path=str(PROJECT_ROOT / "instance"),
     )
     app.config.from_object(config or Config())
+    if app.config.get("TRUST_PROXIES"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["TRUST_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     register_extensions(app)
     register_blueprints(app)
     register_request_hooks(app)

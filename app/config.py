@@ -77,6 +77,11 @@ class Config:
         self.WHATSAPP_RATE_PER_SECOND = _env("WHATSAPP_RATE_PER_SECOND")
         self.WHATSAPP_HTTP_TIMEOUT = float(_env("WHATSAPP_HTTP_TIMEOUT", "10"))
         self.STATS_CACHE_SECONDS = int(_env("STATS_CACHE_SECONDS", "60"))
+        # A signed-in session ends after this long without a request (a working day by default).
+        self.SESSION_IDLE_MINUTES = int(_env("SESSION_IDLE_MINUTES", "480"))
+        self.PERMANENT_SESSION_LIFETIME = self.SESSION_IDLE_MINUTES * 60
+        # Behind nginx: how many proxies' X-Forwarded-* headers to trust (0: none).
+        self.TRUST_PROXIES = int(_env("TRUST_PROXIES", "0"))
 
 
 class TestConfig(Config):

@@ -99,3 +99,14 @@ def test_htmx_request_after_session_ends_redirects_the_whole_page(client, users)
     response = client.get("/customers/?q=x", headers={"HX-Request": "true"})
     assert response.status_code == 401
     assert response.headers["HX-Redirect"].startswith("/login?next=")
+
+
+def test_session_ends_after_being_idle_too_long(app, auth, client):
+    auth.login_staff()
+    assert client.get("/customers/").status_code == 200
+    with client.session_transaction() as session:
+        session["seen"] -= app.config["SESSION_IDLE_MINUTES"] * 60 + 5
+    response = client.get("/customers/")
+    assert response.headers["Location"].startswith("/login")
+    assert "lama tidak dipakai" in client.get(response.headers["Location"]).text
+    assert client.get("/customers/").status_code == 302  # really signed out

@@ -2,9 +2,11 @@
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, make_response, redirect, request, url_for
+import time
+
+from flask import abort, current_app, flash, make_response, redirect, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, logout_user
 
 from app.extensions import db
 from app.htmx import is_htmx
@@ -56,9 +58,22 @@ def require_login_and_setup():
         if request.endpoint == "auth.setup" or (is_public and request.endpoint != "auth.login"):
             return None
         return redirect(url_for("auth.setup"))
+    if current_user.is_authenticated and _idle_too_long():
+        logout_user()
+        flash(_("Sesi berakhir karena lama tidak dipakai. Silakan masuk lagi."), "info")
+        return unauthorized()
     if is_public or current_user.is_authenticated:
         return None
     return unauthorized()
+
+
+def _idle_too_long() -> bool:
+    """Signed-in sessions end after SESSION_IDLE_MINUTES without a request (checked on the server)."""
+    now = int(time.time())
+    last_seen = session.get("seen", now)
+    session.permanent = True
+    session["seen"] = now
+    return now - last_seen > current_app.config["SESSION_IDLE_MINUTES"] * 60
 
 
 def unauthorized():
