@@ -16,6 +16,7 @@ def _messages():
         405: _("Permintaan tidak bisa diproses."),
         413: _("File terlalu besar (maks. %(mb)d MB).",
                mb=current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)),
+        429: _("Terlalu banyak percobaan. Tunggu beberapa menit lalu coba lagi."),
         500: _("Terjadi kesalahan di server. Coba lagi sebentar lagi."),
     }
 

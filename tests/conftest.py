@@ -13,7 +13,7 @@ from flask_migrate import upgrade
 from app import create_app
 from bench.generate import drop_all_tables
 from app.config import TestConfig
-from app.extensions import db
+from app.extensions import db, limiter
 from app.models import ROLE_MANAGER, ROLE_STAFF
 from app.services.users import create_user
 
@@ -45,6 +45,7 @@ def app(database_url):
     app = create_app(TestConfig(database_url))
     with app.app_context():
         _empty_tables()
+        limiter.reset()  # throttled logins do not carry over from one test to the next
     yield app
     with app.app_context():
         db.session.remove()

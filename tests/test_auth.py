@@ -110,3 +110,24 @@ def test_session_ends_after_being_idle_too_long(app, auth, client):
     assert response.headers["Location"].startswith("/login")
     assert "lama tidak dipakai" in client.get(response.headers["Location"]).text
     assert client.get("/customers/").status_code == 302  # really signed out
+
+
+def test_repeated_wrong_passwords_are_throttled_without_telling_which_accounts_exist(client, users):
+    from tests.conftest import csrf_token_from
+
+    token = csrf_token_from(client.get("/login").text)
+    statuses = [client.post("/login", data={"username": "staf", "password": f"salah-{i}", "csrf_token": token}).status_code
+                for i in range(20)]
+    assert statuses[:10] == [200] * 10 and statuses[-1] == 429
+    throttled = client.post("/login", data={"username": "staf", "password": "rahasia-staf", "csrf_token": token})
+    assert throttled.status_code == 429  # even the right password waits
+    assert "Terlalu banyak percobaan" in throttled.text
+    unknown = [client.post("/login", data={"username": "tidak-ada", "password": "x", "csrf_token": token}).status_code
+               for _ in range(11)]
+    assert unknown[-1] == 429  # an unknown name is throttled the same way
+
+
+def test_successful_logins_are_not_counted(client, users, auth):
+    for _ in range(15):
+        assert auth.login_staff().status_code == 302
+        auth.logout()

@@ -5,12 +5,27 @@ from flask_login import current_user, login_user, logout_user
 from app.auth import bp
 from app.auth.access import public, safe_next_url
 from app.auth.forms import LanguageForm, LoginForm, SetupForm
-from app.extensions import db
+from app.extensions import db, limiter
 from app.services.users import UserInvalid, any_user_exists, authenticate, create_first_manager
+
+# Failed logins allowed before a pause: per address, and per account name (whoever tries it).
+LOGIN_LIMIT_PER_ADDRESS = "20 per 15 minutes"
+LOGIN_LIMIT_PER_USER = "10 per 15 minutes"
+
+
+def _login_name():
+    return "user:" + (request.form.get("username") or "").strip().lower()
+
+
+def _failed(response):
+    # Only failed attempts count: a successful login redirects.
+    return response.status_code != 302
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
+@limiter.limit(LOGIN_LIMIT_PER_ADDRESS, methods=["POST"], deduct_when=_failed)
+@limiter.limit(LOGIN_LIMIT_PER_USER, methods=["POST"], key_func=_login_name, deduct_when=_failed)
 def login():
     """Sign in with a username and password; back to the page that asked for it."""
     if current_user.is_authenticated:
