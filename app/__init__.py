@@ -95,8 +95,10 @@ def register_templates(app):
 
 
 def register_cli(app):
-    from app.cli import reminders_cli, users_cli, worker_command
+    from app.cli import backup_command, reminders_cli, restore_command, users_cli, worker_command
 
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
     app.cli.add_command(users_cli)
     app.cli.add_command(reminders_cli)
     app.cli.add_command(worker_command)

@@ -122,3 +122,70 @@ def worker_command():
     if not url:
         raise click.ClickException("REDIS_URL is not set: batches run inside the web process, no worker needed")
     Worker([QUEUE_NAME], connection=redis_connection(url)).work()
+
+
+def _sqlite_path():
+    from app.extensions import db
+
+    url = db.engine.url
+    return url.database if url.get_backend_name() == "sqlite" else None
+
+
+PG_INSTRUCTIONS = (
+    "PostgreSQL: back up with pg_dump, for example\n"
+    "  pg_dump --format=custom --file=pengingat-$(date +%F).dump \"$DATABASE_URL_WITHOUT_DRIVER\"\n"
+    "and restore into an empty database with\n"
+    "  pg_restore --clean --if-exists --no-owner --dbname=\"$DATABASE_URL_WITHOUT_DRIVER\" pengingat-DATE.dump\n"
+    "(the URL as libpq reads it: postgresql://user:password@host/db, without '+psycopg')."
+)
+
+
+@click.command("backup", help="Write a consistent copy of the SQLite database (PostgreSQL: prints pg_dump steps).")
+@click.argument("path", required=False, type=click.Path(dir_okay=False))
+@with_appcontext
+def backup_command(path):
+    import sqlite3
+    from pathlib import Path
+
+    from app.services import clock
+
+    source = _sqlite_path()
+    if source is None:
+        click.echo(PG_INSTRUCTIONS)
+        sys.exit(2)
+    if path is None:
+        folder = Path(current_app.instance_path) / "backups"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"app-{clock.utcnow().strftime('%Y%m%d-%H%M%S')}.db"
+    # SQLite's online backup: a consistent copy even while the app keeps writing.
+    with sqlite3.connect(source) as live, sqlite3.connect(path) as copy:
+        live.backup(copy)
+    click.echo(f"backup written: {path}")
+
+
+@click.command("restore", help="Replace the SQLite database with a backup made by `flask backup`.")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
+def restore_command(path, yes):
+    import sqlite3
+
+    from app.extensions import db
+
+    target = _sqlite_path()
+    if target is None:
+        click.echo(PG_INSTRUCTIONS)
+        sys.exit(2)
+    with sqlite3.connect(path) as backup:
+        try:
+            healthy = backup.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        except sqlite3.DatabaseError:
+            healthy = False
+        if not healthy:
+            raise click.ClickException(f"{path} is not a healthy SQLite backup; nothing was restored")
+        if not yes:
+            click.confirm(f"Replace every customer and message in {target} with {path}?", abort=True)
+        db.engine.dispose()
+        with sqlite3.connect(target) as live:
+            backup.backup(live)
+    click.echo(f"restored from {path}; run `flask db upgrade` if the backup is from an older version")
