@@ -78,3 +78,18 @@ def test_several_processes_write_to_sqlite_at_once(app, database_url):
     assert [worker.exitcode for worker in workers] == [0, 0, 0]
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Customer.id))) == 120
+
+
+def test_message_text_preview_uses_a_real_customer_and_refuses_unknown_placeholders(client, auth, make_customer):
+    from datetime import date
+
+    auth.login_manager()
+    make_customer(customer_name="Siti Aminah", nopol="D 1028 EB", next_service=date(2026, 8, 15))
+    preview = client.post("/settings/preview", data={"message_template": "Halo {nama}, servis {servis_berikutnya}."},
+                          headers={"HX-Request": "true"})
+    assert "Halo Siti Aminah, servis 15 Agustus 2026." in preview.text
+    wrong = client.post("/settings/preview", data={"message_template": "Halo {name}"}, headers={"HX-Request": "true"})
+    assert "Placeholder tidak dikenal: {name}." in wrong.text
+    saved = client.post("/settings/", data=settings_form(message_template="Halo {name}"))
+    assert saved.status_code == 200 and "Placeholder tidak dikenal: {name}." in saved.text
+    assert "Halo {nama}" in client.get("/settings/").text  # the default text is still the one in force

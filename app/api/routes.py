@@ -17,7 +17,7 @@ from app.extensions import csrf, db
 from app.models import Customer, Message
 from app.services import api_tokens, reminders, stats
 from app.services import customers as service
-from app.services.customers import CustomerInvalid, CustomerQuery, matching_customers
+from app.services.customers import CustomerInvalid, CustomerQuery
 from app.services.reminders import SendRefused
 
 csrf.exempt(bp)
@@ -177,9 +177,7 @@ def list_customers():
     active = _bool_arg("is_active")
     query = CustomerQuery(q=request.args.get("search", "")[:100],
                           filter={None: "all", True: "active", False: "inactive"}[active])
-    stmt = matching_customers(query)
-    total = db.session.scalar(db.select(db.func.count()).select_from(stmt.order_by(None).subquery()))
-    items = db.session.scalars(stmt.offset(skip).limit(limit)).all()
+    items, total = service.customer_window(query, skip, limit)
     return {"items": [record(c) for c in items], "total": total, "skip": skip, "limit": limit}
 
 

@@ -169,7 +169,6 @@ def remind(customer_id):
             notice = _("Gagal mengirim: %(error)s", error=message.error_message or message.error_code)
     next_url = safe_next_url(request.form.get("next"))
     if is_htmx():
-        db.session.refresh(customer)
         return render_template("customers/partials/_row.html", customer=customer, next_url=next_url,
                                notice=notice, notice_ok=ok)
     flash(notice, "success" if ok else "error")

@@ -280,17 +280,23 @@ def matching_customers(query: CustomerQuery) -> sa.Select:
     return stmt.order_by(*_order_by(query.sort))
 
 
-def list_customers(query: CustomerQuery) -> CustomerPage:
-    """One page of customers matching the search and filter, with the total count."""
+def customer_window(query: CustomerQuery, skip: int, limit: int) -> tuple[list[Customer], int]:
+    """`limit` customers after the first `skip` that match, in the list's order, and how many match."""
     stmt = matching_customers(query)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery()))
-    page = max(1, query.page)
-    # Find the page's ids first (read from the ordering index alone), then load just those rows:
+    # Find the window's ids first (read from the ordering index alone), then load just those rows:
     # a deep page no longer reads every row before it from the table.
-    page_ids = stmt.with_only_columns(Customer.id).limit(query.per_page).offset((page - 1) * query.per_page)
+    ids = stmt.with_only_columns(Customer.id).limit(limit).offset(skip)
     items = db.session.scalars(
-        sa.select(Customer).where(Customer.id.in_(page_ids)).order_by(*_order_by(query.sort))
+        sa.select(Customer).where(Customer.id.in_(ids)).order_by(*_order_by(query.sort))
     ).all()
+    return items, total
+
+
+def list_customers(query: CustomerQuery) -> CustomerPage:
+    """One page of customers matching the search and filter, with the total count."""
+    page = max(1, query.page)
+    items, total = customer_window(query, (page - 1) * query.per_page, query.per_page)
     return CustomerPage(items=items, total=total, page=page, per_page=query.per_page)
 
 

@@ -8,7 +8,6 @@ import io
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 
-import sqlalchemy as sa
 from flask_babel import gettext as _
 from openpyxl import Workbook
 
@@ -89,10 +88,6 @@ def customer_rows(query: CustomerQuery) -> Iterator[list]:
     yield _customer_headers()
     for customer in _customers(query):
         yield _customer_cells(customer)
-
-
-def count_customers(query: CustomerQuery) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(matching_customers(query).order_by(None).subquery()))
 
 
 def refused_rows(state: ImportState) -> Iterator[list]:

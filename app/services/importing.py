@@ -23,7 +23,7 @@ from app.services import clock
 from app.services.customers import duplicate_plate_message, fill_next_service, validate_fields
 from app.services.normalize import InvalidValue, parse_date, parse_yes_no
 from app.services.settings import service_interval_months
-from app.services.sheets import Sheet
+from app.services.sheets import Sheet, SheetError
 
 FIELDS = ("customer_name", "nopol", "no_hp", "last_service", "next_service", "notes", "is_active")
 REQUIRED = ("customer_name", "nopol", "no_hp")
@@ -261,8 +261,6 @@ def start_import(filename: str, sheet: Sheet, user) -> ImportBatch:
     expire_old_previews()
     found = find_header(sheet.rows)
     if found is None:
-        from app.services.sheets import SheetError
-
         raise SheetError(_l("Baris judul kolom tidak ditemukan. Baris pertama tabel harus berisi judul seperti "
                             "Nama, No. Polisi dan No HP (unduh templat untuk contohnya)."))
     header_row, mapping = found

@@ -1,9 +1,13 @@
 """The reminder text: placeholders the manager can use, checking them, and filling them in."""
 import string
+from datetime import date
 
+import sqlalchemy as sa
 from babel.dates import format_date
 from flask_babel import lazy_gettext as _l
 
+from app.extensions import db
+from app.models import Customer
 from app.services.settings import get_setting
 
 PLACEHOLDERS = ("nama", "nopol", "servis_berikutnya", "servis_terakhir", "bengkel")
@@ -33,6 +37,14 @@ def check_template(text: str) -> str:
                                  names=", ".join("{" + name + "}" for name in unknown),
                                  known=", ".join("{" + name + "}" for name in PLACEHOLDERS)))
     return text
+
+
+def preview_customer() -> Customer:
+    """A real customer to preview the text with (one with a next service), or an example."""
+    customer = db.session.scalar(
+        sa.select(Customer).where(Customer.next_service.isnot(None)).order_by(Customer.next_service.desc()).limit(1))
+    return customer or Customer(customer_name="Budi Santoso", nopol="B 1234 XYZ", no_hp="628123456789",
+                                last_service=date(2026, 1, 15), next_service=date(2026, 7, 15))
 
 
 def _date_text(value) -> str:

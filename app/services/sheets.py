@@ -98,8 +98,6 @@ def _read_workbook(data: bytes) -> list[list[str]]:
                 frame = pd.read_excel(workbook, sheet_name=name, header=None, dtype=object)
                 if not frame.empty:
                     return [[_cell_text(value) for value in row] for row in frame.to_numpy().tolist()]
-    except SheetError:
-        raise
     except Exception:  # calamine reports broken files with many exception types
         raise SheetError(_l("File tidak bisa dibaca: rusak atau bukan spreadsheet.")) from None
     return []

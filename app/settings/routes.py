@@ -3,13 +3,10 @@ from datetime import time
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-import sqlalchemy as sa
-
 from app.auth.access import manager_required
 from app.extensions import db
-from app.models import Customer
 from app.services import reminders
-from app.services.messages import TemplateInvalid, check_template, render_message
+from app.services.messages import TemplateInvalid, check_template, preview_customer, render_message
 from app.services.settings import get_setting, set_setting
 from app.settings import bp
 from app.settings.forms import SettingsForm
@@ -38,20 +35,8 @@ def index():
                            **_preview(form.message_template.data))
 
 
-def _sample_customer():
-    """A real customer to preview the text with (the next one due), or an example."""
-    customer = db.session.scalar(
-        sa.select(Customer).where(Customer.next_service.isnot(None)).order_by(Customer.next_service.desc()).limit(1))
-    if customer is None:
-        from datetime import date
-
-        customer = Customer(customer_name="Budi Santoso", nopol="B 1234 XYZ", no_hp="628123456789",
-                            last_service=date(2026, 1, 15), next_service=date(2026, 7, 15))
-    return customer
-
-
 def _preview(text):
-    customer = _sample_customer()
+    customer = preview_customer()
     try:
         return {"preview": render_message(customer, check_template(text)), "preview_error": None,
                 "preview_customer": customer}

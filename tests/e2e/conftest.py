@@ -51,6 +51,16 @@ def page(browser, live_server, request):
     assert not errors, f"JavaScript errors or CSP violations on the page: {errors}"
 
 
+def fill_customer_form(page, name, plate, phone, last_service=None):
+    """Type a customer into the add/edit form, as the front desk does, and save."""
+    page.get_by_label("Nama pelanggan").fill(name)
+    page.get_by_label("Nomor polisi").fill(plate)
+    page.get_by_label("No. HP / WhatsApp").fill(phone)
+    if last_service:
+        page.get_by_label("Servis terakhir").fill(last_service)
+    page.get_by_role("button", name="Simpan").click()
+
+
 def log_in(page, username, password):
     page.goto("/login")
     page.get_by_label("Nama pengguna").fill(username)

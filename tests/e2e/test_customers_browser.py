@@ -5,7 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import STAFF
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import fill_customer_form, log_in
 
 pytestmark = pytest.mark.e2e
 
@@ -25,11 +25,7 @@ def test_add_find_toggle_and_delete_a_customer(page, users):
     log_in(page, *STAFF)
 
     page.get_by_role("button", name="Tambah pelanggan").click()
-    page.get_by_label("Nama pelanggan").fill("Budi Santoso")
-    page.get_by_label("Nomor polisi").fill("b1234xyz")
-    page.get_by_label("No. HP / WhatsApp").fill("0812-3456-7890")
-    page.get_by_label("Servis terakhir").fill("2026-06-01")
-    page.get_by_role("button", name="Simpan").click()
+    fill_customer_form(page, "Budi Santoso", "b1234xyz", "0812-3456-7890", last_service="2026-06-01")
     expect(page.locator(".details .nopol")).to_have_text("B 1234 XYZ")
     expect(page.locator(".details .phone")).to_have_text("6281234567890")
     expect(page.get_by_text("1 Des 2026")).to_be_visible()  # next service filled in: last + 6 months
@@ -75,10 +71,7 @@ def test_back_button_restores_the_previous_search(page, users, make_customer):
 def test_invalid_phone_shows_the_message_next_to_the_field(page, users):
     log_in(page, *STAFF)
     page.goto("/customers/new")
-    page.get_by_label("Nama pelanggan").fill("Toko Sumber Rejeki")
-    page.get_by_label("Nomor polisi").fill("H 7777 ZZ")
-    page.get_by_label("No. HP / WhatsApp").fill("021-5551234")
-    page.get_by_role("button", name="Simpan").click()
+    fill_customer_form(page, "Toko Sumber Rejeki", "H 7777 ZZ", "021-5551234")
     expect(page.locator("#no_hp-help")).to_contain_text("Ini bukan nomor HP")
     expect(page.get_by_label("Nama pelanggan")).to_have_value("Toko Sumber Rejeki")
 
