@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-postgres bench install install-dev translations migrate messages
+.PHONY: run test test-postgres bench load install install-dev translations migrate messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ test: install-dev
 
 bench: install-dev
 	$(BIN)/python bench/run.py
+
+# 20 clients for 60 s on the list, toggles and sends; PostgreSQL when TEST_DATABASE_URL is set.
+load: install-dev
+	$(BIN)/python bench/load.py
 
 # Refresh the catalogs after changing visible strings (source strings are Bahasa Indonesia).
 messages: $(VENV)/.installed

@@ -1,9 +1,8 @@
 """Manual WhatsApp: service reminders for the workshop's customers outside its main system."""
-import logging
-
 from flask import Flask
 
 from app.config import PROJECT_ROOT, Config
+from app.logs import configure_logging, tag_records_with_request_id
 
 
 def create_app(config=None):
@@ -26,8 +25,9 @@ def create_app(config=None):
     register_errors(app)
     register_templates(app)
     register_cli(app)
-    if not app.debug and not app.testing:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    tag_records_with_request_id()
+    if not app.testing:  # tests keep pytest's log capture
+        configure_logging(app.config["LOG_LEVEL"])
     return app
 
 
@@ -50,6 +50,7 @@ def register_extensions(app):
 
 def register_blueprints(app):
     from app.api import bp as api_bp
+    from app.audit import bp as audit_bp
     from app.auth import bp as auth_bp
     from app.customers import bp as customers_bp
     from app.imports import bp as imports_bp
@@ -70,16 +71,20 @@ def register_blueprints(app):
     app.register_blueprint(webhooks_bp, url_prefix="/webhooks")
     app.register_blueprint(users_bp, url_prefix="/users")
     app.register_blueprint(settings_bp, url_prefix="/settings")
+    app.register_blueprint(audit_bp, url_prefix="/audit")
 
 
 def register_request_hooks(app):
     from app.auth.access import require_login_and_setup
     from app.htmx import add_vary_header
+    from app.logs import finish_request, start_request
     from app.security import add_security_headers
 
+    app.before_request(start_request)  # first: every later line of the request carries its id
     app.before_request(require_login_and_setup)
     app.after_request(add_vary_header)
     app.after_request(add_security_headers)
+    app.after_request(finish_request)
 
 
 def register_errors(app):

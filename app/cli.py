@@ -75,7 +75,7 @@ def send_command(days, dry_run, include_inactive):
     """Send every due reminder (the cron entry point). Last line: sent: X, failed: Y, skipped: Z."""
     from app.models import Message
     from app.reminders.jobs import resume_stale
-    from app.services import clock, reminders
+    from app.services import audit, clock, reminders
     from app.services.settings import get_setting
 
     days = get_setting("reminder_days") if days is None else days
@@ -99,7 +99,8 @@ def send_command(days, dry_run, include_inactive):
         click.echo("sent: 0, failed: 0, skipped: 0")
         return
     resume_stale()
-    batch = reminders.start_batch(days, not include_inactive, None, Message.CRON)
+    with audit.acting_as(audit.CRON):
+        batch = reminders.start_batch(days, not include_inactive, None, Message.CRON)
     db.session.commit()
     reminders.run_batch(batch.id)
     db.session.refresh(batch)

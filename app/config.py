@@ -82,6 +82,8 @@ class Config:
         self.PERMANENT_SESSION_LIFETIME = self.SESSION_IDLE_MINUTES * 60
         # Behind nginx: how many proxies' X-Forwarded-* headers to trust (0: none).
         self.TRUST_PROXIES = int(_env("TRUST_PROXIES", "0"))
+        # Logs are JSON lines on stderr at this level (DEBUG also logs every asset request).
+        self.LOG_LEVEL = _env("LOG_LEVEL", "INFO")
 
 
 class TestConfig(Config):

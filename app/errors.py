@@ -1,5 +1,5 @@
 """Friendly error pages in the user's language; htmx requests get a short text the page shows inline."""
-from flask import current_app, render_template, request
+from flask import current_app, g, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -24,12 +24,23 @@ def _messages():
 API_PREFIX = "/manual-whatsapp"
 
 
+def _titles():
+    return {
+        403: _("Akses ditolak"),
+        404: _("Tidak ditemukan"),
+        429: _("Tunggu sebentar"),
+        500: _("Maaf, ada yang salah"),
+    }
+
+
 def _render_error(code, message):
     if request.path.startswith(API_PREFIX):
         return {"detail": message}, code
     if is_htmx():
-        return message, code
-    return render_template("errors/error.html", code=code, message=message), code
+        return message, code  # app.js shows it next to the button that was pressed
+    title = _titles().get(code, _("Permintaan tidak bisa diproses"))
+    return render_template("errors/error.html", code=code, title=title, message=message,
+                           request_id=g.get("request_id")), code
 
 
 def handle_http_error(error: HTTPException):

@@ -1,9 +1,13 @@
 """Languages and how dates and times read on screen (`15 Agu 2026`, Asia/Jakarta time)."""
 from datetime import date, datetime
+from functools import lru_cache
 
+from babel.dates import get_month_names
 from flask import current_app
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import get_locale
 from flask_login import current_user
+
+from app.services.clock import local_zone
 
 
 def select_locale():
@@ -13,14 +17,32 @@ def select_locale():
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+@lru_cache(maxsize=None)
+def _month_names(locale: str, width: str) -> tuple[str, ...]:
+    names = get_month_names(width, context="format", locale=locale)
+    return tuple(names[month] for month in range(1, 13))
+
+
+def format_day(value: date, locale: str, width: str = "abbreviated") -> str:
+    """Babel's `d MMM yyyy` (`d MMMM yyyy` with width="wide") from Babel's month names.
+
+    A list page shows a hundred and fifty dates; reading the pattern for each was a fifth of its
+    rendering time. tests/test_i18n.py checks the result against Babel's own for every month.
+    """
+    return f"{value.day} {_month_names(locale, width)[value.month - 1]} {value.year:04d}"
+
+
 def date_short(value):
     """A calendar date as `15 Agu 2026` (or `15 Aug 2026` in English); empty for none."""
-    return format_date(value, "d MMM yyyy") if value else ""
+    return format_day(value, str(get_locale())) if value else ""
 
 
 def datetime_short(value):
     """A UTC moment shown in the workshop's time zone: `15 Agu 2026 09:30`."""
-    return format_datetime(value, "d MMM yyyy HH:mm") if value else ""
+    if not value:
+        return ""
+    local = value.astimezone(local_zone())
+    return f"{format_day(local.date(), str(get_locale()))} {local:%H:%M}"
 
 
 def iso_date_short(value):

@@ -184,8 +184,9 @@ class Message(db.Model):
     MANUAL, BATCH, CRON, API = "manual", "batch", "cron", "api"
 
     id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True)
-    customer_id: Mapped[uuid.UUID | None] = mapped_column(
-        sa.ForeignKey("manual_whatsapp.id", ondelete="SET NULL"), index=True)
+    # No foreign key: a deleted customer moves to customer_archive with the same id, and its
+    # messages keep pointing at it there (history and stats stay as they were).
+    customer_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid, index=True)
     batch_id: Mapped[int | None] = mapped_column(sa.ForeignKey("reminder_batch.id", ondelete="SET NULL"))
     trigger: Mapped[str] = mapped_column(sa.String(16))
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="SET NULL"))
@@ -238,3 +239,61 @@ class ApiToken(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped["User"] = sa.orm.relationship()
+
+
+class CustomerArchive(db.Model):
+    """A deleted customer, kept as it was: its messages and audit trail stay readable.
+
+    The row keeps the customer's id, so messages (which point at that id) find it here.
+    """
+
+    __tablename__ = "customer_archive"
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)
+    customer_name: Mapped[str] = mapped_column(sa.String(120))
+    nopol: Mapped[str] = mapped_column(sa.String(16), index=True)
+    no_hp: Mapped[str] = mapped_column(sa.String(16))
+    last_service: Mapped[date | None] = mapped_column(sa.Date)
+    next_service: Mapped[date | None] = mapped_column(sa.Date)
+    is_active: Mapped[bool] = mapped_column()
+    reminder_sent_count: Mapped[int] = mapped_column(default=0)
+    last_reminder_sent: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    notes: Mapped[str | None] = mapped_column(sa.Text)
+    opted_out: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    deleted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    deleted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="SET NULL"))
+
+    deleted_by: Mapped["User | None"] = sa.orm.relationship()
+
+
+class AuditEvent(db.Model):
+    """One entry of the audit trail: who did what to which customer, and when.
+
+    `changes` holds {field: [before, after]} as JSON; `details` what else the action needs
+    (the import's counts, the export's filters, the message sent). The customer's name and
+    plate are copied, so the entry still reads well after the customer is deleted.
+    """
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="SET NULL"))
+    username: Mapped[str | None] = mapped_column(sa.String(64))
+    source: Mapped[str] = mapped_column(sa.String(16))  # web, api, cron, webhook, cli
+    action: Mapped[str] = mapped_column(sa.String(32))
+    customer_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
+    customer_name: Mapped[str | None] = mapped_column(sa.String(120))
+    nopol: Mapped[str | None] = mapped_column(sa.String(16))
+    changes: Mapped[str | None] = mapped_column(sa.Text)
+    details: Mapped[str | None] = mapped_column(sa.Text)
+    request_id: Mapped[str | None] = mapped_column(sa.String(64))
+
+    __table_args__ = (
+        # The audit page reads newest first (by id), filtered by one of these.
+        sa.Index("ix_audit_event_customer_id_id", "customer_id", "id"),
+        sa.Index("ix_audit_event_action_id", "action", "id"),
+        sa.Index("ix_audit_event_user_id_id", "user_id", "id"),
+        sa.Index("ix_audit_event_created_at", "created_at"),
+    )

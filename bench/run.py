@@ -49,13 +49,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(url: str, workers: int = 2):
+def gunicorn(url: str, workers: int = 2, threads: int = 1, extra_env: dict | None = None):
     """The app served by gunicorn on 127.0.0.1; yields (base URL, server process)."""
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": url, "APP_ENV": "development"}
+    # Warnings and errors only: a line per request would measure the terminal, not the app.
+    env = {**os.environ, "DATABASE_URL": url, "APP_ENV": "development", "LOG_LEVEL": "WARNING", **(extra_env or {})}
     process = subprocess.Popen(
-        [str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}", "--timeout", "120",
-         "--log-level", "warning", "wsgi:app"],
+        [str(BIN / "gunicorn"), "-w", str(workers), "--threads", str(threads), "-b", f"127.0.0.1:{port}",
+         "--timeout", "120", "--log-level", "warning", "wsgi:app"],
         cwd=ROOT, env=env,
     )
     base = f"http://127.0.0.1:{port}"

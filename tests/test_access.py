@@ -9,7 +9,7 @@ from tests.conftest import HTMX
 PUBLIC = {"static", "auth.login", "auth.setup", "main.healthz",
           "webhooks.meta_verify", "webhooks.meta_events", "webhooks.fonnte_events"}
 # Blueprints that only managers may use.
-MANAGER_ONLY_BLUEPRINTS = {"users", "settings", "reminders", "stats"}
+MANAGER_ONLY_BLUEPRINTS = {"users", "settings", "reminders", "stats", "audit"}
 
 
 def _routes(app):
@@ -77,7 +77,7 @@ def test_staff_reach_the_customer_pages(client, auth):
 
 def test_manager_reaches_manager_pages(client, auth):
     auth.login_manager()
-    for url in ("/users/", "/settings/"):
+    for url in ("/users/", "/settings/", "/audit/"):
         assert client.get(url).status_code == 200
 
 

@@ -326,3 +326,13 @@ def test_search_follows_edits_imports_and_deletes(app, client, staff, make_custo
     assert _names(client.get("/customers/?q=0813 5555")) == ["Rahmat Hidayat"]
     client.post(f"/customers/{customer_id}/delete", headers=HTMX)
     assert _names(client.get("/customers/?q=rahmat")) == []
+
+
+def test_row_addresses_match_the_routes(app, client, staff, make_customer):
+    from flask import url_for
+
+    customer_id = make_customer()
+    page = client.get("/customers/").text
+    with app.test_request_context():
+        for endpoint in ("detail", "edit", "toggle", "serviced", "delete", "remind", "whatsapp_link"):
+            assert f'"{url_for(f"customers.{endpoint}", customer_id=customer_id)}"' in page, endpoint

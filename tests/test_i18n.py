@@ -55,3 +55,32 @@ def test_every_visible_string_has_an_english_translation():
     }
     assert len(source) > 100
     assert source - translated == set(), "run `make messages` and translate the new strings"
+
+
+def test_page_dates_read_exactly_as_babel_writes_them():
+    from babel.dates import format_date
+
+    from app.i18n import format_day
+
+    for locale in ("id", "en"):
+        for month in range(1, 13):
+            day = date(2026, month, 1 + month)
+            assert format_day(day, locale) == format_date(day, "d MMM yyyy", locale=locale)
+            assert format_day(day, locale, "wide") == format_date(day, "d MMMM yyyy", locale=locale)
+
+
+def test_list_dates_are_in_jakarta_time(app, client, auth, make_customer):
+    from datetime import datetime, timezone
+
+    import sqlalchemy as sa
+
+    from app.extensions import db
+    from app.models import Customer
+
+    auth.login_staff()
+    make_customer()
+    with app.app_context():
+        db.session.execute(sa.update(Customer).values(
+            reminder_sent_count=1, last_reminder_sent=datetime(2026, 1, 14, 20, 30, tzinfo=timezone.utc)))
+        db.session.commit()
+    assert "15 Jan 2026 03:30" in client.get("/customers/").text

@@ -67,6 +67,22 @@ def test_every_figure_of_the_summary(app, known):
     assert [(f["code"], f["count"]) for f in figures["top_failures"]] == [("131026", 1), ("190", 1)]
 
 
+MESSAGE_FIGURES = [key for key in EXPECTED if not key.startswith(("customers_", "services_", "never_"))]
+
+
+def test_deleting_customers_changes_no_message_figure(app, client, auth, known):
+    """C came back after a reminder and D's reminder failed: both deleted, their history still counts."""
+    app.config["STATS_CACHE_SECONDS"] = 0
+    auth.login_manager()
+    for name in ("C", "D"):
+        client.post(f"/customers/{known[name]}/delete", headers={"HX-Request": "true"})
+    with app.app_context():
+        figures = stats.summary().as_dict()
+    assert {key: figures[key] for key in MESSAGE_FIGURES} == {key: EXPECTED[key] for key in MESSAGE_FIGURES}
+    assert [(f["code"], f["count"]) for f in figures["top_failures"]] == [("131026", 1), ("190", 1)]
+    assert figures["customers_total"] == 3  # the list's own counts do follow the deletion
+
+
 def test_per_day_and_per_week_series(app, known):
     with app.app_context():
         today = clock.today()

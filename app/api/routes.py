@@ -219,7 +219,7 @@ def toggle_active(customer_id):
 
 @api_route("/<uuid:customer_id>", methods=["DELETE"])
 def delete(customer_id):
-    """Delete a customer (its message history keeps its name and plate)."""
+    """Delete a customer (archived: its message history and the stats stay as they were)."""
     service.delete_customer(_customer_or_404(customer_id))
     db.session.commit()
     return "", 204

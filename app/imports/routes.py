@@ -8,7 +8,7 @@ from app.htmx import redirect_page, render
 from app.imports import bp
 from app.imports.forms import CommitForm, UploadForm
 from app.models import ImportBatch
-from app.services import exporting, importing
+from app.services import audit, exporting, importing
 from app.services.importing import FIELD_LABELS, FIELDS, ImportRefused
 from app.services.sheets import SheetError, read_sheet
 
@@ -126,6 +126,11 @@ def template():
 def export(fmt):
     """The customer list as a sheet, with the list's current search and filter."""
     query = list_query_from_request()
+    audit.record("customers.export", details={"format": fmt, "search": query.q, "filter": query.filter})
+    db.session.commit()
+    # A streamed CSV is written after this request's session is gone: load the signed-in user
+    # again now, so the sheet's headers can still be translated into their language.
+    db.session.refresh(current_user._get_current_object())
     rows = exporting.customer_rows(query)
     if fmt == "csv":
         return _download(stream_with_context(exporting.csv_lines(rows)), "text/csv", "pelanggan.csv")

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import ApiToken, User
-from app.services import clock
+from app.services import audit, clock
 
 PREFIX = "mw_"
 
@@ -23,6 +23,7 @@ def create_token(user: User, name: str) -> tuple[ApiToken, str]:
                      prefix=plain[:10])
     db.session.add(token)
     db.session.flush()
+    audit.record("token.create", details={"username": user.username, "token": token.prefix})
     return token, plain
 
 
@@ -40,7 +41,9 @@ def user_for(authorization: str | None) -> User | None:
 
 
 def revoke(token: ApiToken):
-    token.revoked_at = token.revoked_at or clock.utcnow()
+    if token.revoked_at is None:
+        token.revoked_at = clock.utcnow()
+        audit.record("token.revoke", details={"username": token.user.username, "token": token.prefix})
 
 
 def tokens() -> list[ApiToken]:

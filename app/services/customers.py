@@ -4,6 +4,7 @@ Callers (pages, import, API) hand in plain values; this module normalises them, 
 one-plate-one-customer rule and leaves committing to the caller, so a caller can group several
 writes in one transaction.
 """
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -12,11 +13,12 @@ from dateutil.relativedelta import relativedelta
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
-from app.models import Customer
-from app.services import clock
+from app.models import Customer, CustomerArchive
+from app.services import audit, clock
 from app.services.normalize import (
     InvalidValue,
     compact_plate,
+    contains_pattern,
     normalize_phone,
     normalize_plate,
     phone_search_fragment,
@@ -131,6 +133,7 @@ def create_customer(fields: dict) -> Customer:
     customer = Customer(**fill_next_service(clean, clean.get("last_service")))
     db.session.add(customer)
     db.session.flush()
+    audit.record("customer.create", customer, audit.differences({}, audit.snapshot(customer)))
     return customer
 
 
@@ -138,24 +141,41 @@ def update_customer(customer: Customer, fields: dict) -> Customer:
     """Change the given fields of a customer; fields not given stay as they are."""
     clean = _clean(fields, current=customer)
     fill_next_service(clean, clean.get("last_service", customer.last_service))
-    for key, value in clean.items():
-        setattr(customer, key, value)
-    db.session.flush()
+    with _audited("customer.update", customer):
+        for key, value in clean.items():
+            setattr(customer, key, value)
     return customer
 
 
-def toggle_active(customer: Customer) -> Customer:
-    customer.is_active = not customer.is_active
+@contextmanager
+def _audited(action: str, customer: Customer, details: dict | None = None):
+    """Record what the block changed in the customer's followed fields (nothing changed, no entry)."""
+    before = audit.snapshot(customer)
+    yield
     db.session.flush()
+    changes = audit.differences(before, audit.snapshot(customer))
+    if changes:
+        audit.record(action, customer, changes, details)
+
+
+def toggle_active(customer: Customer) -> Customer:
+    """Flip active/inactive in one UPDATE: two people toggling at once flip it twice, not once."""
+    active = db.session.scalar(
+        sa.update(Customer).where(Customer.id == customer.id)
+        .values(is_active=sa.not_(Customer.is_active), updated_at=clock.utcnow())
+        .returning(Customer.is_active).execution_options(synchronize_session=False)
+    )
+    db.session.refresh(customer)
+    audit.record("customer.toggle", customer, {"is_active": [not active, active]})
     return customer
 
 
 def mark_serviced_today(customer: Customer) -> Customer:
     """The car was serviced today: the next service moves a whole interval ahead."""
     today = clock.today()
-    customer.last_service = today
-    customer.next_service = next_service_after(today)
-    db.session.flush()
+    with _audited("customer.serviced", customer):
+        customer.last_service = today
+        customer.next_service = next_service_after(today)
     return customer
 
 
@@ -167,15 +187,42 @@ def opt_in(customer: Customer, note: str, user) -> Customer:
     stamp = clock.utcnow().astimezone(clock.local_zone()).strftime("%Y-%m-%d %H:%M")
     label = _l("Menerima pengingat lagi")
     line = f"[{stamp}] {label} ({user.username}): {note}"
-    customer.notes = f"{customer.notes}\n{line}" if customer.notes else line
-    customer.opted_out, customer.opted_out_at = False, None
-    db.session.flush()
+    with _audited("customer.opt_in", customer, {"note": note}):
+        customer.notes = f"{customer.notes}\n{line}" if customer.notes else line
+        customer.opted_out, customer.opted_out_at = False, None
     return customer
 
 
-def delete_customer(customer: Customer):
+def opt_out(customer: Customer, reason: str) -> bool:
+    """The customer asked for no more reminders (a reply such as STOP); False if already so."""
+    if customer.opted_out:
+        return False
+    with _audited("customer.opt_out", customer, {"reply": reason}):
+        customer.opted_out, customer.opted_out_at = True, clock.utcnow()
+    return True
+
+
+ARCHIVED_FIELDS = ("id", "customer_name", "nopol", "no_hp", "last_service", "next_service", "is_active",
+                   "reminder_sent_count", "last_reminder_sent", "notes", "opted_out", "created_at")
+
+
+def delete_customer(customer: Customer) -> CustomerArchive:
+    """Remove a customer from the list, keeping a copy under the same id in the archive.
+
+    Its messages point at that id, so its history stays readable and the stats do not change.
+    The plate is free again for a new customer.
+    """
+    event = audit.record("customer.delete", customer, audit.differences(audit.snapshot(customer), {}))
+    archived = CustomerArchive(**{name: getattr(customer, name) for name in ARCHIVED_FIELDS},
+                               deleted_by_id=event.user_id)
+    db.session.add(archived)
     db.session.delete(customer)
     db.session.flush()
+    return archived
+
+
+def archived_customer(customer_id) -> CustomerArchive | None:
+    return db.session.get(CustomerArchive, customer_id)
 
 
 # --- listing ---------------------------------------------------------------------------------
@@ -235,16 +282,12 @@ def _search_condition(q: str):
         lookups = [sa.select(_SQLITE_SEARCH.c.rowid).where(_SQLITE_SEARCH.c.doc.like(p)) for p in sorted(patterns)]
         return sa.literal_column("manual_whatsapp.rowid").in_(sa.union(*lookups))
     # PostgreSQL: trigram indexes on these three expressions (migration b3c1d2e4f5a6).
-    conditions = [Customer.customer_name.ilike(f"%{_escape_like(terms['name'])}%", escape="\\")]
+    conditions = [Customer.customer_name.ilike(contains_pattern(terms["name"]), escape="\\")]
     if "plate" in terms:
         conditions.append(sa.func.replace(Customer.nopol, " ", "").like(f"%{terms['plate']}%"))
     if "phone" in terms:
         conditions.append(Customer.no_hp.like(f"%{terms['phone']}%"))
     return sa.or_(*conditions)
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _filter_condition(name: str, days: int):

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import Customer, ImportBatch
-from app.services import clock
+from app.services import audit, clock
 from app.services.customers import duplicate_plate_message, fill_next_service, validate_fields
 from app.services.normalize import InvalidValue, parse_date, parse_yes_no
 from app.services.settings import service_interval_months
@@ -328,6 +328,9 @@ def commit_import(batch: ImportBatch, on_existing: str, mode: str) -> ImportBatc
     batch.updated_count = len(update_rows)
     batch.refused_count = len(refused)
     batch.skipped_count = len(state.outcomes) - len(new_rows) - len(update_rows) - len(refused)
+    audit.record("import.commit", details={
+        "file": batch.filename, "created": batch.created_count, "updated": batch.updated_count,
+        "skipped": batch.skipped_count, "refused": batch.refused_count})
     # What is kept: only the refused rows, to fix and upload again.
     state.outcomes = refused
     _store(batch, state, with_data=False)

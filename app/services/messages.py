@@ -3,10 +3,10 @@ import string
 from datetime import date
 
 import sqlalchemy as sa
-from babel.dates import format_date
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
+from app.i18n import format_day
 from app.models import Customer
 from app.services.settings import get_setting
 
@@ -49,7 +49,7 @@ def preview_customer() -> Customer:
 
 def _date_text(value) -> str:
     # Customers read Bahasa Indonesia whatever language the staff member uses.
-    return format_date(value, "d MMMM yyyy", locale="id") if value else "-"
+    return format_day(value, "id", "wide") if value else "-"
 
 
 def placeholder_values(customer) -> dict:

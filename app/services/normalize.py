@@ -114,6 +114,12 @@ _SPECIAL_PLATE = re.compile(r"^[A-Z0-9]+( [A-Z0-9]+)*$")
 PLATE_MAX_LENGTH = 16
 
 
+def contains_pattern(text: str) -> str:
+    """A LIKE pattern (with ESCAPE '\\') matching `text` anywhere, its % and _ taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
 def compact_plate(raw: str) -> str:
     """The plate without separators, upper case: how a plate is compared whatever its spacing."""
     return _PLATE_SEPARATORS.sub("", str(raw)).upper()

@@ -25,7 +25,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
 from app.models import Customer, Message, ReminderBatch
-from app.services import clock
+from app.services import audit, clock
 from app.services.messages import render_message, template_params
 from app.services.normalize import InvalidValue, normalize_phone
 from app.whatsapp import get_provider
@@ -171,6 +171,7 @@ def start_batch(days: int, only_active: bool, user, trigger: str) -> ReminderBat
         )
     queued = db.session.scalar(sa.select(sa.func.count(Message.id)).where(Message.batch_id == batch.id))
     batch.skipped = len(plan.left_out) + (len(plan.to_send) - queued)
+    audit.record("reminders.batch", details={"batch": batch.id, "queued": queued, "days": days})
     if queued == 0:
         batch.status = ReminderBatch.DONE
         batch.finished_at = clock.utcnow()
@@ -188,6 +189,7 @@ def retry_failed(batch: ReminderBatch) -> int:
     )
     if result.rowcount:
         batch.status, batch.finished_at, batch.stop_reason = ReminderBatch.PENDING, None, None
+        audit.record("reminders.retry", details={"batch": batch.id, "queued": result.rowcount})
     return result.rowcount
 
 
@@ -305,6 +307,8 @@ def send_now(customer: Customer, user, trigger: str = Message.MANUAL) -> Message
     message = Message(**_message_for(customer, trigger, user, sender.name))
     message.status, message.attempts = Message.SENDING, 1
     db.session.add(message)
+    db.session.flush()
+    audit.record("customer.remind", customer, details={"message": message.id})
     db.session.commit()
     result = sender.send(OutgoingMessage(message.to_phone, message.body, json.loads(message.template_params)))
     record_result(message, result, automatic=False)

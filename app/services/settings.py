@@ -4,6 +4,7 @@ from flask import g, has_app_context
 
 from app.extensions import db
 from app.models import AppSetting
+from app.services import audit
 
 DEFAULT_MESSAGE = (
     "Halo {nama}, kendaraan Anda {nopol} dijadwalkan servis berikutnya pada {servis_berikutnya}. "
@@ -50,6 +51,17 @@ def set_setting(key, value):
     row.value = str(value)
     db.session.add(row)
     g.pop("settings", None)
+
+
+def update_settings(values: dict):
+    """Store the settings page's values and record what changed (the caller commits)."""
+    before = {key: get_setting(key) for key in values}
+    for key, value in values.items():
+        set_setting(key, value)
+    after = {key: get_setting(key) for key in values}
+    changes = audit.differences(before, after)
+    if changes:
+        audit.record("settings.update", changes=changes)
 
 
 def service_interval_months() -> int:

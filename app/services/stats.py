@@ -6,14 +6,14 @@ page, or a dashboard polling the API, does not make the database count a million
 import threading
 import time as timer
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from functools import wraps
 
 import sqlalchemy as sa
 from flask import current_app
 
 from app.extensions import db
-from app.models import Customer, Message
+from app.models import Customer, CustomerArchive, Message
 from app.services import clock
 
 def cached(function):
@@ -52,10 +52,7 @@ class Period:
 
     @property
     def utc_bounds(self) -> tuple[datetime, datetime]:
-        zone = clock.local_zone()
-        start = datetime.combine(self.start, time.min, zone)
-        end = datetime.combine(self.end + timedelta(days=1), time.min, zone)
-        return start, end
+        return clock.local_midnight(self.start), clock.local_midnight(self.end + timedelta(days=1))
 
     @classmethod
     def last_days(cls, days: int) -> "Period":
@@ -118,17 +115,13 @@ def _count_customers() -> dict:
     }
 
 
-def _local_midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, clock.local_zone())
-
-
 def _count_messages(period: Period) -> dict:
     today = clock.today()
     recent = db.session.execute(
-        sa.select(sa.func.count(Message.id).filter(Message.sent_at >= _local_midnight(today)),
-                  sa.func.count(Message.id).filter(Message.sent_at >= _local_midnight(today - timedelta(days=6))),
+        sa.select(sa.func.count(Message.id).filter(Message.sent_at >= clock.local_midnight(today)),
+                  sa.func.count(Message.id).filter(Message.sent_at >= clock.local_midnight(today - timedelta(days=6))),
                   sa.func.count(Message.id))
-        .where(Message.sent_at >= _local_midnight(today - timedelta(days=29)))
+        .where(Message.sent_at >= clock.local_midnight(today - timedelta(days=29)))
     ).one()
     start, end = period.utc_bounds
     status_in = Message.status.in_
@@ -188,12 +181,16 @@ def _came_back(period: Period) -> dict:
         .group_by(Message.customer_id)
         .subquery()
     )
-    after_first = _days_from(Customer.last_service, _local_day(reminded.c.first))
-    after_last = _days_from(Customer.last_service, _local_day(reminded.c.last))
+    # A customer deleted since is counted from its archived copy: deleting never changes history.
+    last_service = sa.func.coalesce(Customer.last_service, CustomerArchive.last_service)
+    after_first = _days_from(last_service, _local_day(reminded.c.first))
+    after_last = _days_from(last_service, _local_day(reminded.c.last))
     came_back = sa.and_(after_first >= 0, after_last <= CAME_BACK_DAYS)
     total, back = db.session.execute(
         sa.select(sa.func.count(), sa.func.count().filter(came_back))
-        .select_from(reminded.join(Customer, Customer.id == reminded.c.customer_id))
+        .select_from(reminded.outerjoin(Customer, Customer.id == reminded.c.customer_id)
+                     .outerjoin(CustomerArchive, CustomerArchive.id == reminded.c.customer_id))
+        .where(sa.or_(Customer.id.isnot(None), CustomerArchive.id.isnot(None)))
     ).one()
     return {"reminded_customers": total, "came_back_customers": back, "came_back_rate": _ratio(back, total)}
 

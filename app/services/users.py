@@ -8,7 +8,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
 from app.models import ROLE_MANAGER, ROLES, User
-from app.services import clock
+from app.services import audit, clock
 
 PASSWORD_MIN_LENGTH = 8
 
@@ -58,6 +58,7 @@ def create_user(username: str, password: str, role: str) -> User:
     user.set_password(password, current_app.config["PASSWORD_HASH_METHOD"])
     db.session.add(user)
     db.session.flush()
+    audit.record("user.create", details={"username": user.username, "role": role})
     return user
 
 
@@ -84,9 +85,12 @@ def authenticate(username: str, password: str) -> User | None:
 def reset_password(user: User, password: str):
     check_password_strength(password)
     user.set_password(password, current_app.config["PASSWORD_HASH_METHOD"])
+    audit.record("user.update", details={"username": user.username, "password": "••••"})
 
 
 def set_active(user: User, active: bool, acting: User):
     if user.id == acting.id and not active:
         raise UserInvalid("active", _l("Anda tidak bisa menonaktifkan akun Anda sendiri."))
+    if user.active != active:
+        audit.record("user.update", changes={"active": [user.active, active]}, details={"username": user.username})
     user.active = active

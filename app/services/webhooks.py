@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Customer, Message
-from app.services import clock
+from app.services import clock, customers
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,8 @@ def apply_status(provider_message_id: str, status: str, timestamp=None, error_co
         message.error_code = str(error_code) if error_code else None
         message.error_message = error_text
         if str(error_code) == "131050" and message.customer_id:
-            opt_out_customers(sa.select(Customer).where(Customer.id == message.customer_id))
+            opt_out_customers(sa.select(Customer).where(Customer.id == message.customer_id),
+                              f"{error_code} {error_text or ''}".strip())
         return True
     if status not in RANK or message.status == Message.FAILED and RANK[status] < RANK[Message.DELIVERED]:
         return False
@@ -68,14 +69,9 @@ def apply_status(provider_message_id: str, status: str, timestamp=None, error_co
     return True
 
 
-def opt_out_customers(statement) -> int:
-    now = clock.utcnow()
-    count = 0
-    for customer in db.session.scalars(statement):
-        if not customer.opted_out:
-            customer.opted_out, customer.opted_out_at = True, now
-            count += 1
-    return count
+def opt_out_customers(statement, reason: str) -> int:
+    """Stop automatic reminders for the selected customers; returns how many were still subscribed."""
+    return sum(customers.opt_out(customer, reason) for customer in db.session.scalars(statement))
 
 
 def handle_reply(phone: str, text: str) -> int:
@@ -83,7 +79,7 @@ def handle_reply(phone: str, text: str) -> int:
     if not is_opt_out(text):
         return 0
     digits = re.sub(r"\D", "", phone or "")
-    return opt_out_customers(sa.select(Customer).where(Customer.no_hp == digits))
+    return opt_out_customers(sa.select(Customer).where(Customer.no_hp == digits), text[:200])
 
 
 def handle_meta(payload: dict) -> None:

@@ -7,7 +7,7 @@ from app.auth.access import manager_required
 from app.extensions import db
 from app.services import reminders
 from app.services.messages import TemplateInvalid, check_template, preview_customer, render_message
-from app.services.settings import get_setting, set_setting
+from app.services.settings import get_setting, update_settings
 from app.settings import bp
 from app.settings.forms import SettingsForm
 
@@ -21,9 +21,9 @@ def index():
     """The manager's settings: service interval, the reminder text and when reminders go out."""
     form = SettingsForm()
     if form.validate_on_submit():
-        for name in FIELDS:
-            value = form[name].data
-            set_setting(name, value.strftime("%H:%M") if isinstance(value, time) else value)
+        values = {name: form[name].data for name in FIELDS}
+        update_settings({name: value.strftime("%H:%M") if isinstance(value, time) else value
+                         for name, value in values.items()})
         db.session.commit()
         flash(_("Pengaturan disimpan."), "success")
         return redirect(url_for("settings.index"))

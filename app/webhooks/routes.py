@@ -1,12 +1,18 @@
 """Provider callbacks: no login and no CSRF token, but a signature or a shared secret instead."""
 import hmac
 
-from flask import abort, current_app, request
+from flask import abort, current_app, g, request
 
 from app.auth.access import public
 from app.extensions import csrf, db
-from app.services import webhooks
+from app.services import audit, webhooks
 from app.webhooks import bp
+
+
+@bp.before_request
+def name_the_source():
+    """Changes made here (opt-outs) are the customer's, through the provider: the trail says so."""
+    g.audit_source = audit.WEBHOOK
 
 
 @bp.get("/whatsapp")

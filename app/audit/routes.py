@@ -1,0 +1,67 @@
+"""The manager's audit page: every change to customers, who made it and when, filterable."""
+from datetime import date
+
+from flask import render_template, request
+from flask_babel import gettext as _
+
+from app.audit import bp
+from app.auth.access import manager_required
+from app.i18n import iso_date_short
+from app.services import audit
+
+
+@bp.before_request
+@manager_required
+def only_managers():
+    """The trail is the manager's."""
+
+
+@bp.app_template_filter("audit_value")
+def audit_value(value):
+    """A recorded value as the page shows it: dates as `15 Jan 2026`, yes/no, a dash for empty."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return _("Ya") if value else _("Tidak")
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
+        try:
+            return iso_date_short(value)
+        except ValueError:
+            return value
+    return value
+
+
+bp.add_app_template_global(audit.readable_changes, "audit_changes")
+bp.add_app_template_global(audit.readable_details, "audit_details")
+bp.add_app_template_global(audit.action_label, "audit_action")
+bp.add_app_template_global(audit.source_label, "audit_source")
+
+
+def _date_arg(name) -> date | None:
+    try:
+        return date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return None
+
+
+def _int_arg(name) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
+def _query_from_request() -> audit.AuditQuery:
+    action = request.args.get("action", "")
+    return audit.AuditQuery(
+        action=action if action in audit.ACTIONS else "", user_id=_int_arg("user"),
+        q=request.args.get("q", "")[:100], start=_date_arg("from"), end=_date_arg("to"), before=_int_arg("before"),
+    )
+
+
+@bp.get("/")
+def index():
+    """The trail, newest first: filter by action, account, customer (name or plate) and dates."""
+    query = _query_from_request()
+    events, older = audit.events(query)
+    older_args = {**request.args.to_dict(), "before": older} if older else None
+    return render_template("audit/index.html", query=query, events=events, older_args=older_args,
+                           actions=audit.ACTIONS, accounts=audit.actors())
