@@ -37,12 +37,15 @@ def date_short(value):
     return format_day(value, str(get_locale())) if value else ""
 
 
+def format_moment(value: datetime, locale: str, zone) -> str:
+    """A UTC moment as `15 Agu 2026 09:30` in `zone`."""
+    local = value.astimezone(zone)
+    return f"{format_day(local.date(), locale)} {local:%H:%M}"
+
+
 def datetime_short(value):
     """A UTC moment shown in the workshop's time zone: `15 Agu 2026 09:30`."""
-    if not value:
-        return ""
-    local = value.astimezone(local_zone())
-    return f"{format_day(local.date(), str(get_locale()))} {local:%H:%M}"
+    return format_moment(value, str(get_locale()), local_zone()) if value else ""
 
 
 def iso_date_short(value):

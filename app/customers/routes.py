@@ -1,4 +1,4 @@
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -6,6 +6,7 @@ from app.auth.access import safe_next_url
 from app.customers import bp
 from app.customers.forms import CustomerForm
 from app.customers.listing import list_query_from_request
+from app.customers.rows import customer_rows, whatsapp_provider
 from app.extensions import db
 from app.htmx import is_htmx, render
 from app.models import Customer
@@ -22,39 +23,8 @@ def due_state_filter(customer):
     return service.due_state(customer)
 
 
-@bp.app_template_global("whatsapp")
-def whatsapp_provider():
-    """The configured provider, once per request (rows ask whether sends are wa.me links)."""
-    if "whatsapp" not in g:
-        g.whatsapp = reminders.provider()
-    return g.whatsapp
-
-
-@bp.app_template_global("row_texts")
-def row_texts():
-    """The words of a customer row, translated once per request (a page has fifty rows)."""
-    if "row_texts" not in g:
-        g.row_texts = {
-            "send": _("Kirim pengingat"), "send_link": _("Kirim WA"), "opted_out": _("Berhenti langganan"),
-            "opted_out_title": _("Pelanggan berhenti berlangganan"), "activate": _("Aktifkan"),
-            "deactivate": _("Nonaktifkan"), "serviced": _("Servis hari ini"), "edit": _("Ubah"),
-            "delete": _("Hapus"), "confirm_delete": _("Hapus pelanggan %(name)s (%(nopol)s)?"),
-            "overdue": _("lewat jadwal"), "soon": _("segera"), "active": _("Aktif"), "inactive": _("Nonaktif"),
-        }
-    return g.row_texts
-
-
-@bp.app_template_global("row_urls")
-def row_urls(customer) -> dict:
-    """The row's action addresses. Built from one url_for per page: fifty rows asked the router
-    three hundred times, a tenth of the page's time. test_row_addresses_match_the_routes checks them."""
-    if "customer_url_prefix" not in g:
-        g.customer_url_prefix = url_for("customers.index")
-    base = f"{g.customer_url_prefix}{customer.id}"
-    return {"detail": base, "edit": f"{base}/edit", "toggle": f"{base}/toggle", "serviced": f"{base}/serviced",
-            "delete": f"{base}/delete", "remind": f"{base}/remind", "whatsapp": f"{base}/whatsapp"}
-
-
+bp.add_app_template_global(whatsapp_provider, "whatsapp")
+bp.add_app_template_global(customer_rows)
 bp.add_app_template_global(wa_link, "wa_url")
 
 

@@ -343,11 +343,11 @@ def list_customers(query: CustomerQuery) -> CustomerPage:
     return CustomerPage(items=items, total=total, page=page, per_page=query.per_page)
 
 
-def due_state(customer: Customer) -> str | None:
-    """'overdue' or 'soon' for the list's badge, None otherwise."""
+def due_state(customer: Customer, today: date | None = None) -> str | None:
+    """'overdue' or 'soon' for the list's badge, None otherwise (`today` saves asking the clock)."""
     if customer.next_service is None:
         return None
-    today = clock.today()
+    today = today or clock.today()
     if customer.next_service < today:
         return "overdue"
     if customer.next_service <= today + timedelta(days=DUE_SOON_DAYS):

@@ -1,0 +1,78 @@
+"""What every row of the customer list shares, worked out once per page.
+
+A page has fifty rows, each with up to three dates, seven addresses and a dozen words. Asked for
+row by row, Flask's proxies, Babel's locale, the router and the clock were most of the page's
+time; `RowContext` asks each of them once and the row macro
+(`templates/customers/partials/_rows.html`) reads plain attributes.
+"""
+from datetime import date
+from typing import NamedTuple
+
+from flask import g, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_wtf.csrf import generate_csrf
+
+from app.i18n import format_day, format_moment
+from app.services import clock, reminders
+from app.services.customers import due_state
+
+
+def whatsapp_provider():
+    """The configured provider, once per request (rows and the detail page ask which kind it is)."""
+    if "whatsapp" not in g:
+        g.whatsapp = reminders.provider()
+    return g.whatsapp
+
+
+def row_texts() -> dict:
+    return {
+        "send": _("Kirim pengingat"), "send_link": _("Kirim WA"), "opted_out": _("Berhenti langganan"),
+        "opted_out_title": _("Pelanggan berhenti berlangganan"), "activate": _("Aktifkan"),
+        "deactivate": _("Nonaktifkan"), "serviced": _("Servis hari ini"), "edit": _("Ubah"),
+        "delete": _("Hapus"), "confirm_delete": _("Hapus pelanggan %(name)s (%(nopol)s)?"),
+        "overdue": _("lewat jadwal"), "soon": _("segera"), "active": _("Aktif"), "inactive": _("Nonaktif"),
+    }
+
+
+class RowContext:
+    """The page's share of every row: words, provider, CSRF token, addresses, locale, zone, today."""
+
+    def __init__(self, next_url: str):
+        self.next_url = next_url
+        self.texts = row_texts()
+        self.provider = whatsapp_provider()
+        self.csrf_token = generate_csrf()
+        self.prefix = url_for("customers.index")  # test_row_addresses_match_the_routes checks the rest
+        self.locale = str(get_locale())
+        self.zone = clock.local_zone()
+        self.today = clock.today()
+
+    def view(self, customer) -> "RowView":
+        """The row's own strings, in one call from the template (each call from Jinja has a cost)."""
+        return RowView(
+            url=f"{self.prefix}{customer.id}",
+            last_service=self.day(customer.last_service),
+            next_service=self.day(customer.next_service),
+            due=due_state(customer, self.today),
+            last_reminder=format_moment(customer.last_reminder_sent, self.locale, self.zone)
+            if customer.last_reminder_sent else "",
+        )
+
+    def day(self, value: date | None) -> str:
+        return format_day(value, self.locale) if value else ""
+
+
+class RowView(NamedTuple):
+    url: str  # the customer's page; its actions are `url/toggle`, `url/remind`, ...
+    last_service: str
+    next_service: str
+    due: str | None  # "overdue", "soon" or None
+    last_reminder: str
+
+
+def customer_rows(next_url: str) -> RowContext:
+    """The request's RowContext (a page's rows, or the one row an htmx action sends back)."""
+    if "customer_rows" not in g:
+        g.customer_rows = RowContext(next_url)
+    return g.customer_rows
