@@ -79,7 +79,9 @@ class Config:
         self.STATS_CACHE_SECONDS = int(_env("STATS_CACHE_SECONDS", "60"))
         # A signed-in session ends after this long without a request (a working day by default).
         self.SESSION_IDLE_MINUTES = int(_env("SESSION_IDLE_MINUTES", "480"))
-        self.PERMANENT_SESSION_LIFETIME = self.SESSION_IDLE_MINUTES * 60
+        # The cookie lives as long, renewed when the server notes activity (at most once a minute).
+        self.PERMANENT_SESSION_LIFETIME = self.SESSION_IDLE_MINUTES * 60 + 60
+        self.SESSION_REFRESH_EACH_REQUEST = False
         # Behind nginx: how many proxies' X-Forwarded-* headers to trust (0: none).
         self.TRUST_PROXIES = int(_env("TRUST_PROXIES", "0"))
         # Logs are JSON lines on stderr at this level (DEBUG also logs every asset request).

@@ -1,4 +1,6 @@
 """First run, login, logout, redirects after login, deactivated accounts."""
+import time
+
 import pytest
 
 from app.extensions import db
@@ -110,6 +112,17 @@ def test_session_ends_after_being_idle_too_long(app, auth, client):
     assert response.headers["Location"].startswith("/login")
     assert "lama tidak dipakai" in client.get(response.headers["Location"]).text
     assert client.get("/customers/").status_code == 302  # really signed out
+
+
+def test_working_steadily_keeps_the_session_alive(app, auth, client):
+    auth.login_staff()
+    assert client.get("/customers/").status_code == 200
+    with client.session_transaction() as session:
+        session["seen"] -= app.config["SESSION_IDLE_MINUTES"] * 60 - 30  # nearly idle too long
+    assert client.get("/customers/").status_code == 200
+    with client.session_transaction() as session:
+        assert session["seen"] >= time.time() - 5  # the request counted as activity
+    assert "set-cookie" not in {name.lower() for name in client.get("/customers/").headers.keys()}
 
 
 def test_repeated_wrong_passwords_are_throttled_without_telling_which_accounts_exist(client, users):

@@ -38,6 +38,9 @@ def load_user(user_id):
     return user if user is not None and user.active else None
 
 
+SEEN_RESOLUTION_SECONDS = 60
+
+
 def _setup_done():
     # Once an account exists it never goes away (accounts are deactivated, not deleted),
     # so the answer is remembered per process instead of asked on every request.
@@ -68,12 +71,17 @@ def require_login_and_setup():
 
 
 def _idle_too_long() -> bool:
-    """Signed-in sessions end after SESSION_IDLE_MINUTES without a request (checked on the server)."""
+    """Signed-in sessions end after SESSION_IDLE_MINUTES without a request (checked on the server).
+
+    The time seen is written back at most once a minute: rewriting the signed cookie on every
+    request cost each page a new cookie for no gain in precision.
+    """
     now = int(time.time())
-    last_seen = session.get("seen", now)
-    session.permanent = True
-    session["seen"] = now
-    return now - last_seen > current_app.config["SESSION_IDLE_MINUTES"] * 60
+    last_seen = session.get("seen")
+    if last_seen is None or now - last_seen >= SEEN_RESOLUTION_SECONDS:
+        session.permanent = True
+        session["seen"] = now
+    return last_seen is not None and now - last_seen > current_app.config["SESSION_IDLE_MINUTES"] * 60
 
 
 def unauthorized():

@@ -12,6 +12,7 @@ from flask import g, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
+from markupsafe import escape
 
 from app.i18n import format_day, format_moment
 from app.services import clock, reminders
@@ -40,7 +41,7 @@ class RowContext:
 
     def __init__(self, next_url: str):
         self.next_url = next_url
-        self.texts = row_texts()
+        self.texts = {key: escape(text) for key, text in row_texts().items()}  # escaped once, not per row
         self.provider = whatsapp_provider()
         self.csrf_token = generate_csrf()
         self.prefix = url_for("customers.index")  # test_row_addresses_match_the_routes checks the rest
@@ -50,8 +51,10 @@ class RowContext:
 
     def view(self, customer) -> "RowView":
         """The row's own strings, in one call from the template (each call from Jinja has a cost)."""
+        url = f"{self.prefix}{customer.id}"
         return RowView(
-            url=f"{self.prefix}{customer.id}",
+            url=url, remind=f"{url}/remind", toggle=f"{url}/toggle", serviced=f"{url}/serviced",
+            delete=f"{url}/delete", edit=f"{url}/edit", whatsapp=f"{url}/whatsapp",
             last_service=self.day(customer.last_service),
             next_service=self.day(customer.next_service),
             due=due_state(customer, self.today),
@@ -64,7 +67,13 @@ class RowContext:
 
 
 class RowView(NamedTuple):
-    url: str  # the customer's page; its actions are `url/toggle`, `url/remind`, ...
+    url: str  # the customer's page, then its actions (test_row_addresses_match_the_routes)
+    remind: str
+    toggle: str
+    serviced: str
+    delete: str
+    edit: str
+    whatsapp: str
     last_service: str
     next_service: str
     due: str | None  # "overdue", "soon" or None
