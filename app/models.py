@@ -100,6 +100,10 @@ class Customer(db.Model):
                  "customer_name", "id"),
         # The "never reminded" filter in the list's default order.
         sa.Index("ix_manual_whatsapp_reminder_count_next", "reminder_sent_count", "next_service"),
+        # The stats' "came back": the customers serviced since a period began, without the table.
+        sa.Index("ix_manual_whatsapp_last_service_id", "last_service", "id"),
+        # The stats' opted-out count (a few percent of customers) without reading the table.
+        sa.Index("ix_manual_whatsapp_opted_out", "opted_out"),
         # Search as you type on PostgreSQL: trigram indexes answer LIKE '%…%' on the three searched
         # expressions (app/services/customers.py) without reading the table. SQLite scans instead.
         sa.Index("ix_manual_whatsapp_name_trgm", "customer_name", postgresql_using="gin",
@@ -186,7 +190,7 @@ class Message(db.Model):
     id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True)
     # No foreign key: a deleted customer moves to customer_archive with the same id, and its
     # messages keep pointing at it there (history and stats stay as they were).
-    customer_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid, index=True)
+    customer_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
     batch_id: Mapped[int | None] = mapped_column(sa.ForeignKey("reminder_batch.id", ondelete="SET NULL"))
     trigger: Mapped[str] = mapped_column(sa.String(16))
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="SET NULL"))
@@ -221,6 +225,8 @@ class Message(db.Model):
         # index alone, without visiting the table.
         sa.Index("ix_reminder_message_created_status", "created_at", "status"),
         sa.Index("ix_reminder_message_sent_status_customer", "sent_at", "status", "customer_id"),
+        # A customer's messages (history pages), and their reminders in a period ("came back").
+        sa.Index("ix_reminder_message_customer_sent_status", "customer_id", "sent_at", "status"),
     )
 
 
