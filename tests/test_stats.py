@@ -96,6 +96,24 @@ def test_per_day_and_per_week_series(app, known):
     assert [week["count"] for week in per_week] == [1, 0, 1, 0, 0, 0, 0, 0]  # B (D is inactive), then C
 
 
+def test_days_follow_the_workshop_clock_across_a_daylight_saving_change(app):
+    """A workshop in a zone with DST: each message lands on the day its local clock showed."""
+    from datetime import UTC, date
+
+    app.config["APP_TIMEZONE"] = "Europe/Berlin"  # UTC+2 until 25 Oct 2026 03:00, then UTC+1
+    moments = [datetime(2026, 10, 23, 22, 30, tzinfo=UTC),  # 24 Oct 00:30 local (+2)
+               datetime(2026, 10, 25, 22, 30, tzinfo=UTC),  # 25 Oct 23:30 local (+1)
+               datetime(2026, 10, 25, 23, 30, tzinfo=UTC)]  # 26 Oct 00:30 local (+1)
+    with app.app_context():
+        for when in moments:
+            db.session.add(Message(trigger="manual", provider="cloud_api", status="sent", to_phone="62812",
+                                   customer_name="x", nopol="x", body="x", created_at=when, updated_at=when,
+                                   sent_at=when))
+        db.session.commit()
+        per_day = stats.messages_per_day(stats.Period(date(2026, 10, 23), date(2026, 10, 26)))
+    assert [(row["day"].day, row["sent"]) for row in per_day] == [(23, 0), (24, 1), (25, 1), (26, 1)]
+
+
 def test_date_range_changes_the_period_figures(app, known):
     with app.app_context():
         today = clock.today()
