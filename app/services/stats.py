@@ -117,29 +117,54 @@ def _count_customers() -> dict:
     }
 
 
+def _range_counts(ranges: dict) -> dict:
+    """{name: count} for {name: conditions}, each counted as its own index range.
+
+    Counting the rows of a range reads no values; one scan testing a FILTER per row took four to
+    six times as long. Keyed by name: a UNION ALL promises no order.
+    """
+    return dict(db.session.execute(sa.union_all(*(
+        sa.select(sa.literal(name), sa.func.count()).where(*conditions) for name, conditions in ranges.items()
+    ))).all())
+
+
+def _status_counts(ranges: dict) -> dict:
+    """{key: {status: count}} of the attempted messages created in each {key: (start, end)}.
+
+    Each range is read from the (status, created_at) index, status by status: nothing is tested
+    or computed per message.
+    """
+    rows = db.session.execute(sa.union_all(*(
+        sa.select(sa.literal(key), Message.status, sa.func.count())
+        .where(Message.status.in_(ATTEMPTED), Message.created_at >= start, Message.created_at < end)
+        .group_by(Message.status)
+        for key, (start, end) in ranges.items()
+    ))).all()
+    counts = {key: {} for key in ranges}
+    for key, status, count in rows:
+        counts[key][status] = count
+    return counts
+
+
+def _outcomes(by_status: dict) -> dict:
+    """Accepted (sent, delivered or read), delivered or read, read and failed, from status counts."""
+    read = by_status.get(Message.READ, 0)
+    delivered = by_status.get(Message.DELIVERED, 0) + read
+    return {"sent": sum(by_status.get(status, 0) for status in ACCEPTED), "delivered": delivered, "read": read,
+            "failed": by_status.get(Message.FAILED, 0)}
+
+
 def _count_messages(period: Period) -> dict:
     today = clock.today()
-    recent = db.session.execute(
-        sa.select(sa.func.count().filter(Message.sent_at >= clock.local_midnight(today)),
-                  sa.func.count().filter(Message.sent_at >= clock.local_midnight(today - timedelta(days=6))),
-                  sa.func.count())
-        .where(Message.sent_at >= clock.local_midnight(today - timedelta(days=29)))
-    ).one()
-    start, end = period.utc_bounds
-    status_in = Message.status.in_
-    row = db.session.execute(
-        sa.select(sa.func.count().filter(status_in(ACCEPTED)),
-                  sa.func.count().filter(status_in((Message.DELIVERED, Message.READ))),
-                  sa.func.count().filter(Message.status == Message.READ),
-                  sa.func.count().filter(Message.status == Message.FAILED),
-                  sa.func.count().filter(status_in(ATTEMPTED)))
-        .where(Message.created_at >= start, Message.created_at < end)
-    ).one()
-    sent, delivered, read, failed, attempted = row
-    return {"sent_today": recent[0], "sent_last_7_days": recent[1], "sent_last_30_days": recent[2],
-            "sent_in_period": sent, "delivered_in_period": delivered, "read_in_period": read,
-            "failed_in_period": failed, "attempted_in_period": attempted, "delivery_rate": _ratio(delivered, sent),
-            "send_success_rate": _ratio(sent, attempted)}
+    recent = _range_counts({
+        name: (Message.sent_at >= clock.local_midnight(today - timedelta(days=days - 1)),)
+        for name, days in (("sent_today", 1), ("sent_last_7_days", 7), ("sent_last_30_days", 30))
+    })
+    period_counts = _outcomes(_status_counts({"period": period.utc_bounds})["period"])
+    sent, failed, delivered = period_counts["sent"], period_counts["failed"], period_counts["delivered"]
+    return {**recent, **{f"{name}_in_period": count for name, count in period_counts.items()},
+            "attempted_in_period": sent + failed,
+            "delivery_rate": _ratio(delivered, sent), "send_success_rate": _ratio(sent, sent + failed)}
 
 
 def _top_failures(period: Period, limit=5) -> list[dict]:
@@ -224,21 +249,15 @@ def _summary(period: Period) -> Summary:
 def messages_per_day(period: Period) -> list[dict]:
     """Sent (accepted), delivered or read, and failed messages for each day of the period."""
     days = [period.start + timedelta(days=index) for index in range((period.end - period.start).days + 1)]
-    # One aggregate per day over the range between its two local midnights (worked out here, so
-    # any zone, DST included, is right): each day is read from the (created_at, status) index, with
-    # no date arithmetic per message and no grouping by a computed day.
-    rows = db.session.execute(sa.union_all(*(
-        sa.select(sa.literal(index).label("day"),
-                  sa.func.count().filter(Message.status.in_(ACCEPTED)),
-                  sa.func.count().filter(Message.status.in_((Message.DELIVERED, Message.READ))),
-                  sa.func.count().filter(Message.status == Message.FAILED))
-        .where(Message.created_at >= clock.local_midnight(day),
-               Message.created_at < clock.local_midnight(day + timedelta(days=1)))
-        for index, day in enumerate(days)
-    ))).all()
-    by_day = {index: counts for index, *counts in rows}
-    return [dict(zip(("sent", "delivered", "failed"), by_day.get(index, (0, 0, 0))), day=day)
-            for index, day in enumerate(days)]
+    # Each day is the range between its two local midnights, worked out here (so any zone, DST
+    # included, is right): no date arithmetic per message and no grouping by a computed day.
+    counts = _status_counts({day: (clock.local_midnight(day), clock.local_midnight(day + timedelta(days=1)))
+                             for day in days})
+    series = []
+    for day in days:
+        outcome = _outcomes(counts[day])
+        series.append({"day": day, "sent": outcome["sent"], "delivered": outcome["delivered"], "failed": outcome["failed"]})
+    return series
 
 
 @cached
@@ -246,12 +265,8 @@ def services_per_week(weeks: int = 8) -> list[dict]:
     """Active customers whose next service falls in each of the coming weeks."""
     today = clock.today()
     bounds = [today + timedelta(weeks=index) for index in range(weeks + 1)]
-    columns = [
-        sa.func.count().filter(Customer.next_service >= bounds[i], Customer.next_service < bounds[i + 1])
+    counts = _range_counts({
+        i: (Customer.is_active.is_(True), Customer.next_service >= bounds[i], Customer.next_service < bounds[i + 1])
         for i in range(weeks)
-    ]
-    counts = db.session.execute(
-        sa.select(*columns).where(Customer.is_active.is_(True), Customer.next_service >= bounds[0],
-                                  Customer.next_service < bounds[-1])
-    ).one()
+    })
     return [{"start": bounds[i], "end": bounds[i + 1] - timedelta(days=1), "count": counts[i]} for i in range(weeks)]
