@@ -38,9 +38,6 @@ def load_user(user_id):
     return user if user is not None and user.active else None
 
 
-SEEN_RESOLUTION_SECONDS = 60
-
-
 def _setup_done():
     # Once an account exists it never goes away (accounts are deactivated, not deleted),
     # so the answer is remembered per process instead of asked on every request.
@@ -68,6 +65,10 @@ def require_login_and_setup():
     if is_public or current_user.is_authenticated:
         return None
     return unauthorized()
+
+
+# The time seen is rewritten at most this often (seconds).
+SEEN_RESOLUTION_SECONDS = 60
 
 
 def _idle_too_long() -> bool:

@@ -5,7 +5,7 @@ row by row, Flask's proxies, Babel's locale, the router and the clock were most 
 time; `RowContext` asks each of them once and the row macro
 (`templates/customers/partials/_rows.html`) reads plain attributes.
 """
-from datetime import date
+from datetime import date, datetime
 from typing import NamedTuple
 
 from flask import g, url_for
@@ -58,12 +58,14 @@ class RowContext:
             last_service=self.day(customer.last_service),
             next_service=self.day(customer.next_service),
             due=due_state(customer, self.today),
-            last_reminder=format_moment(customer.last_reminder_sent, self.locale, self.zone)
-            if customer.last_reminder_sent else "",
+            last_reminder=self.moment(customer.last_reminder_sent),
         )
 
     def day(self, value: date | None) -> str:
         return format_day(value, self.locale) if value else ""
+
+    def moment(self, value: datetime | None) -> str:
+        return format_moment(value, self.locale, self.zone) if value else ""
 
 
 class RowView(NamedTuple):

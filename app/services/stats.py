@@ -1,5 +1,8 @@
 """The manager's figures, each computed by SQL aggregates in the database (no loop over rows).
 
+Counts are count(*), never count(id): the id is not in the covering indexes, and on PostgreSQL
+counting it made every aggregate visit the table (129 ms instead of 19 ms for a month).
+
 The figures are kept for STATS_CACHE_SECONDS (default 60) per process: a manager reloading the
 page, or a dashboard polling the API, does not make the database count a million messages again.
 """
@@ -40,8 +43,6 @@ def cached(function):
     return wrapper
 
 
-# Counts are count(*), never count(id): the id is not in the covering indexes, and on PostgreSQL
-# counting it made every aggregate visit the table (129 ms instead of 19 ms for a month).
 ACCEPTED = (Message.SENT, Message.DELIVERED, Message.READ)
 ATTEMPTED = (Message.SENT, Message.DELIVERED, Message.READ, Message.FAILED)
 CAME_BACK_DAYS = 30
