@@ -32,8 +32,10 @@ migrate: install
 run: migrate
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
-# Uses PostgreSQL when TEST_DATABASE_URL is set, SQLite otherwise.
+# Lint first, then every test: on PostgreSQL when TEST_DATABASE_URL is set, SQLite otherwise.
+# TEST_LOCAL_TIME=HH:MM sets the workshop's clock the tests start at (default 10:00).
 test: install-dev
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install-dev

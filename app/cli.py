@@ -57,12 +57,17 @@ def reminders_cli():
 
 
 def _outside_sending_hours(now: datetime) -> bool:
-    """True when `now` (workshop time) is outside the hours unattended sends may go out."""
+    """True when `now` (workshop time) is outside the hours unattended sends may go out.
+
+    A window whose end is before its start runs over midnight (20:00-02:00).
+    """
     from app.services.settings import get_setting
 
     start = time.fromisoformat(get_setting("quiet_start"))
     end = time.fromisoformat(get_setting("quiet_end"))
-    return not (start <= now.time() < end)
+    moment = now.time()
+    inside = start <= moment < end if start <= end else (moment >= start or moment < end)
+    return not inside
 
 
 @reminders_cli.command("send")
@@ -93,8 +98,7 @@ def send_command(days, dry_run, include_inactive):
             click.echo(f"left out: {customer.nopol} {customer.customer_name}: {reason}")
         click.echo(f"sent: 0, failed: 0, skipped: {len(plan.left_out)}")
         return
-    now = datetime.now(clock.local_zone())
-    if _outside_sending_hours(now):
+    if _outside_sending_hours(clock.local_now()):
         click.echo(f"quiet hours ({get_setting('quiet_start')}-{get_setting('quiet_end')} only): nothing sent")
         click.echo("sent: 0, failed: 0, skipped: 0")
         return

@@ -2,6 +2,7 @@
 import os
 import secrets
 from pathlib import Path
+from typing import ClassVar
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
@@ -30,7 +31,7 @@ class Config:
     """Every setting of INTERFACE.md, read when the app is created (not at import time)."""
 
     BABEL_DEFAULT_LOCALE = "id"
-    LANGUAGES = {"id": "Bahasa Indonesia", "en": "English"}
+    LANGUAGES: ClassVar[dict[str, str]] = {"id": "Bahasa Indonesia", "en": "English"}
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session: no expired forms at the counter
     PASSWORD_HASH_METHOD = "scrypt"
     CUSTOMERS_PER_PAGE = 50

@@ -1,6 +1,6 @@
 """Languages and how dates and times read on screen (`15 Agu 2026`, Asia/Jakarta time)."""
 from datetime import date, datetime
-from functools import lru_cache
+from functools import cache
 
 from babel.dates import get_month_names
 from flask import current_app
@@ -17,7 +17,7 @@ def select_locale():
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _month_names(locale: str, width: str) -> tuple[str, ...]:
     names = get_month_names(width, context="format", locale=locale)
     return tuple(names[month] for month in range(1, 13))

@@ -16,7 +16,8 @@ def plates(count: int, seed: int = 1):
     rng = random.Random(seed)
     seen = set()
     while len(seen) < count:
-        plate = f"{rng.choice(REGIONS)} {rng.randint(1, 9999)} {''.join(rng.choices('ABCDEFGHJKLMNPRSTUVWXYZ', k=rng.randint(1, 3)))}"
+        suffix = "".join(rng.choices("ABCDEFGHJKLMNPRSTUVWXYZ", k=rng.randint(1, 3)))
+        plate = f"{rng.choice(REGIONS)} {rng.randint(1, 9999)} {suffix}"
         if plate not in seen:
             seen.add(plate)
             yield plate

@@ -83,7 +83,7 @@ def generate(url: str, customer_count: int, message_count: int, seed: int = 1) -
         started = time.perf_counter()
         ids, snapshot = [], []
         rows = []
-        for index, fields in enumerate(customer_fields(customer_count, seed=seed, today=today)):
+        for fields in customer_fields(customer_count, seed=seed, today=today):
             customer_id = uuid.uuid4()
             next_service = today + timedelta(days=rng.randint(-60, 150)) if rng.random() > 0.05 else None
             phone = "62" + fields["no_hp"][1:]

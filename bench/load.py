@@ -20,7 +20,6 @@ import argparse
 import json
 import os
 import random
-import re
 import statistics
 import sys
 import threading
@@ -108,9 +107,9 @@ def sendable_and_hot(url, hot_count):
     engine.dispose()
     rng = random.Random(3)
     ids = [_uuid_text(row.id) for row in rows]
-    states = {customer_id: bool(row.is_active) for customer_id, row in zip(ids, rows)}
+    states = {customer_id: bool(row.is_active) for customer_id, row in zip(ids, rows, strict=True)}
     hot = set(rng.sample(ids, hot_count))
-    sendable = [customer_id for customer_id, row in zip(ids, rows)
+    sendable = [customer_id for customer_id, row in zip(ids, rows, strict=True)
                 if customer_id not in hot and row.is_active and not row.opted_out]
     return sorted(hot), sendable, states
 

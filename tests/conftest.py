@@ -3,6 +3,10 @@
 The database is SQLite in a temporary file, or PostgreSQL when TEST_DATABASE_URL is set
 (`make test` passes it through). The schema comes from the Alembic migrations, as in production.
 CSRF protection stays on: the helpers below send the token the way the browser does.
+
+No test reads the machine's clock: every app's clock (app/services/clock.py) is set so that the
+workshop's wall clock reads TEST_LOCAL_TIME (default 10:00, inside the sending hours) when the test
+starts, and keeps ticking. `.ci/run` runs the suite at 23:30 and 03:00 too.
 """
 import os
 import re
@@ -11,11 +15,12 @@ import pytest
 from flask_migrate import upgrade
 
 from app import create_app
-from bench.generate import drop_all_tables
 from app.config import TestConfig
 from app.extensions import db, limiter
 from app.models import ROLE_MANAGER, ROLE_STAFF
+from app.services import clock
 from app.services.users import create_user
+from bench.generate import drop_all_tables
 
 MANAGER = ("manajer", "rahasia-manajer")
 STAFF = ("staf", "rahasia-staf")
@@ -40,9 +45,22 @@ def _empty_tables():
             connection.execute(table.delete())
 
 
+def test_local_time() -> tuple[int, int]:
+    """The workshop's time of day every test starts at: TEST_LOCAL_TIME, HH:MM."""
+    hour, minute = os.environ.get("TEST_LOCAL_TIME", "10:00").split(":")
+    return int(hour), int(minute)
+
+
+def set_local_time(app, hour: int, minute: int = 0):
+    """Set the app's clock so that the workshop's wall clock reads hour:minute now."""
+    with app.app_context():
+        app.config["CLOCK_SHIFT"] = clock.shift_to_local_time(hour, minute)
+
+
 @pytest.fixture
 def app(database_url):
     app = create_app(TestConfig(database_url))
+    set_local_time(app, *test_local_time())
     with app.app_context():
         _empty_tables()
         limiter.reset()  # throttled logins do not carry over from one test to the next

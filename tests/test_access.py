@@ -1,8 +1,6 @@
 """Who reaches which route: every route is listed, so a new one must say who may use it."""
 import uuid
 
-import pytest
-
 from tests.conftest import HTMX
 
 # Reachable without logging in. Adding a public route means adding it here, on purpose.

@@ -12,7 +12,7 @@ from app.models import AuditEvent, Customer, CustomerArchive, Message
 from app.services import audit, clock
 from app.services.api_tokens import create_token
 from app.services.users import find_user
-from tests.conftest import HTMX, settings_form
+from tests.conftest import HTMX, set_local_time, settings_form
 
 
 def trail(app, with_accounts=False) -> list[AuditEvent]:
@@ -86,7 +86,7 @@ def test_import_api_webhook_and_cron_name_their_source(app, client, auth, make_c
     import io
 
     auth.login_manager()
-    sheet = "Nama;Nopol;No HP\nCitra;B 9 C;081299990000\nDodi;B 8 D;081288880000\n".encode()
+    sheet = b"Nama;Nopol;No HP\nCitra;B 9 C;081299990000\nDodi;B 8 D;081288880000\n"
     response = client.post("/import/", data={"file": (io.BytesIO(sheet), "baru.csv")})
     client.post(response.headers["Location"] + "/commit", data={"on_existing": "skip", "mode": "valid_only"})
 
@@ -108,6 +108,7 @@ def test_import_api_webhook_and_cron_name_their_source(app, client, auth, make_c
     with app.app_context():
         today = clock.today()
     make_customer(customer_name="Eka", nopol="B 7 E", no_hp="081277770000", next_service=today + timedelta(days=1))
+    set_local_time(app, 10, 0)  # cron sends only inside the sending hours
     assert runner.invoke(args=["reminders", "send", "--days", "3"]).exit_code == 0
 
     events = [event for event in trail(app) if event.action != "customer.create"]

@@ -1,5 +1,5 @@
 """Bahasa Indonesia by default, English per user; every visible string has its English text."""
-from datetime import date
+from datetime import UTC, date
 from pathlib import Path
 
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
@@ -70,7 +70,7 @@ def test_page_dates_read_exactly_as_babel_writes_them():
 
 
 def test_list_dates_are_in_jakarta_time(app, client, auth, make_customer):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     import sqlalchemy as sa
 
@@ -81,6 +81,6 @@ def test_list_dates_are_in_jakarta_time(app, client, auth, make_customer):
     make_customer()
     with app.app_context():
         db.session.execute(sa.update(Customer).values(
-            reminder_sent_count=1, last_reminder_sent=datetime(2026, 1, 14, 20, 30, tzinfo=timezone.utc)))
+            reminder_sent_count=1, last_reminder_sent=datetime(2026, 1, 14, 20, 30, tzinfo=UTC)))
         db.session.commit()
     assert "15 Jan 2026 03:30" in client.get("/customers/").text

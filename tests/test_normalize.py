@@ -132,7 +132,8 @@ def test_any_valid_plate_round_trips_through_any_spacing_and_case(plate, separat
 
 mobile_numbers = st.builds(
     lambda prefix, rest: f"08{prefix}{rest}",
-    st.sampled_from(["11", "12", "13", "21", "22", "52", "53", "14", "55", "56", "57", "58", "77", "78", "95", "96", "97", "98", "99", "81", "82", "83", "59", "38"]),
+    st.sampled_from(["11", "12", "13", "21", "22", "52", "53", "14", "55", "56", "57", "58", "77", "78", "95", "96",
+                     "97", "98", "99", "81", "82", "83", "59", "38"]),
     st.text("0123456789", min_size=7, max_size=8),
 )
 

@@ -10,7 +10,7 @@ from app.extensions import db
 from app.models import Customer, Message, ReminderBatch
 from app.services import clock, reminders
 from app.services.reminders import SendRefused
-from tests.conftest import HTMX
+from tests.conftest import HTMX, set_local_time
 
 
 def _messages(app, **filters):
@@ -66,7 +66,7 @@ def test_timeout_is_retried_once_only(app, cloud_api, due_customers):
     phones = due_customers(2)
     cloud_api.script("+" + phones[0], ("timeout", 1.0))  # then answers normally
     cloud_api.script("+" + phones[1], ("timeout", 1.0), ("timeout", 1.0))
-    _, _, _, progress = _run_batch(app)
+    _run_batch(app)
     first, second = _messages(app)
     assert (first.status, first.attempts) == (Message.SENT, 2)
     assert (second.status, second.attempts, second.error_code) == (Message.FAILED, 2, "timeout")
@@ -176,19 +176,15 @@ def test_kill_and_resume_sends_nobody_twice_and_drops_nobody(app, cloud_api, due
     import subprocess
     import sys
 
-    from app.services.settings import set_setting
-
     phones = due_customers(20)
-    with app.app_context():
-        set_setting("quiet_start", "00:00")
-        set_setting("quiet_end", "23:59")
-        db.session.commit()
     cloud_api.latency = 0.3
     env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "x", "FLASK_APP": "wsgi",
            "WHATSAPP_PROVIDER": "cloud_api", "WHATSAPP_API_BASE_URL": cloud_api.url,
            "WHATSAPP_ACCESS_TOKEN": cloud_api.token, "WHATSAPP_PHONE_NUMBER_ID": cloud_api.phone_number_id,
            "WHATSAPP_RATE_PER_SECOND": "10"}
-    process = subprocess.Popen([sys.executable, "-m", "flask", "reminders", "send", "--days", "3"], env=env,
+    set_local_time(app, 10, 0)  # inside the sending hours, for this process and the one below
+    shift = str(app.config["CLOCK_SHIFT"].total_seconds())
+    process = subprocess.Popen([sys.executable, "-m", "tests.cli_at", shift, "reminders", "send", "--days", "3"], env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 30
     while sum(cloud_api.accepted.values()) < 5 and time.monotonic() < deadline:
@@ -329,7 +325,7 @@ def test_detail_page_shows_the_history(app, client, staff, cloud_api, due_custom
 def test_fonnte_gets_target_and_message_with_its_token_and_a_delay(app, fonnte, due_customers):
     phones = due_customers(6)
     app.config["WHATSAPP_RATE_PER_SECOND"] = "5"
-    _, status, _, progress = _run_batch(app)
+    _, _, _, progress = _run_batch(app)
     assert progress.sent == 6
     request = fonnte.requests[0]
     assert request["headers"]["Authorization"] == "fonnte-token"
@@ -404,13 +400,8 @@ def test_staff_cannot_start_a_batch(client, auth):
 # --- the command line ------------------------------------------------------------------------
 
 def test_cron_command_sends_and_prints_the_counts(app, runner, cloud_api, due_customers):
-    from app.services.settings import set_setting
-
     due_customers(3)
-    with app.app_context():
-        set_setting("quiet_start", "00:00")
-        set_setting("quiet_end", "23:59")
-        db.session.commit()
+    set_local_time(app, 9, 30)  # inside the default sending hours, 08:00-20:00
     result = runner.invoke(args=["reminders", "send", "--days", "3"])
     assert result.exit_code == 0, result.output
     assert result.output.strip().splitlines()[-1] == "sent: 3, failed: 0, skipped: 0"
@@ -424,20 +415,27 @@ def test_cron_dry_run_sends_nothing(app, runner, cloud_api, due_customers):
     assert cloud_api.requests == []
 
 
-def test_cron_respects_quiet_hours(app, runner, cloud_api, due_customers):
+@pytest.mark.parametrize("hour, minute", [(23, 30), (3, 0), (7, 59), (20, 0)])
+def test_cron_sends_nothing_outside_the_sending_hours(app, runner, cloud_api, due_customers, hour, minute):
+    due_customers(1)
+    set_local_time(app, hour, minute)  # the default sending hours are 08:00-20:00
+    result = runner.invoke(args=["reminders", "send"])
+    assert "quiet hours" in result.output and cloud_api.requests == []
+
+
+def test_sending_hours_may_run_over_midnight(app, runner, cloud_api, due_customers):
     from app.services.settings import set_setting
 
     due_customers(1)
     with app.app_context():
-        now = clock.utcnow().astimezone(clock.local_zone())
-        # A sending window on today's date that does not include now: later today, or earlier.
-        start, end = (now + timedelta(hours=1), now + timedelta(hours=2)) if now.hour < 21 else \
-            (now - timedelta(hours=3), now - timedelta(hours=1))
-        set_setting("quiet_start", start.strftime("%H:%M"))
-        set_setting("quiet_end", end.strftime("%H:%M"))
+        set_setting("quiet_start", "20:00")
+        set_setting("quiet_end", "02:00")
         db.session.commit()
+    set_local_time(app, 12, 0)
+    assert "quiet hours" in runner.invoke(args=["reminders", "send"]).output
+    set_local_time(app, 23, 30)
     result = runner.invoke(args=["reminders", "send"])
-    assert "quiet hours" in result.output and cloud_api.requests == []
+    assert result.output.strip().splitlines()[-1] == "sent: 1, failed: 0, skipped: 0"
 
 
 def test_cron_refuses_an_unusable_provider(app, runner):

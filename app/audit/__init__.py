@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("audit", __name__)
 
-from app.audit import routes  # noqa: E402,F401
+from app.audit import routes

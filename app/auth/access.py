@@ -2,8 +2,6 @@
 from functools import wraps
 from urllib.parse import urlsplit
 
-import time
-
 from flask import abort, current_app, flash, make_response, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
@@ -11,6 +9,7 @@ from flask_login import current_user, logout_user
 from app.extensions import db
 from app.htmx import is_htmx
 from app.models import User
+from app.services import clock
 from app.services.users import any_user_exists
 
 
@@ -77,7 +76,7 @@ def _idle_too_long() -> bool:
     The time seen is written back at most once a minute: rewriting the signed cookie on every
     request cost each page a new cookie for no gain in precision.
     """
-    now = int(time.time())
+    now = int(clock.utcnow().timestamp())
     last_seen = session.get("seen")
     if last_seen is None or now - last_seen >= SEEN_RESOLUTION_SECONDS:
         session.permanent = True
@@ -103,7 +102,7 @@ def safe_next_url(target: str | None) -> str:
     """Only a path on this site; anything else (another host, a scheme) goes to the list."""
     if target:
         parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
-            if "\\" not in target:
-                return target
+        on_this_site = not parts.scheme and not parts.netloc and target.startswith("/")
+        if on_this_site and not target.startswith("//") and "\\" not in target:
+            return target
     return url_for("customers.index")

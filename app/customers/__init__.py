@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("customers", __name__)
 
-from app.customers import routes  # noqa: E402,F401
+from app.customers import routes

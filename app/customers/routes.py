@@ -10,8 +10,8 @@ from app.customers.rows import customer_rows, whatsapp_provider
 from app.extensions import db
 from app.htmx import is_htmx, render
 from app.models import Customer
-from app.services import customers as service
 from app.services import audit, reminders
+from app.services import customers as service
 from app.services.customers import CustomerInvalid
 from app.services.messages import render_message
 from app.services.reminders import SendRefused

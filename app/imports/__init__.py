@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("imports", __name__)
 
-from app.imports import routes  # noqa: E402,F401
+from app.imports import routes

@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("reminders", __name__)
 
-from app.reminders import routes  # noqa: E402,F401
+from app.reminders import routes

@@ -1,23 +1,49 @@
-"""Time in one place: stored in UTC, 'today' is the workshop's day in APP_TIMEZONE."""
-from datetime import UTC, date, datetime, time
+"""Time in one place: stored in UTC, 'today' is the workshop's day in APP_TIMEZONE.
+
+Every part of the app asks this module for the time, never the machine directly, so the clock can
+be set: `CLOCK_SHIFT` (a timedelta in the app's config, used by the tests) moves the app's "now"
+away from the machine's while it keeps ticking. In production it is unset and "now" is the
+machine's time.
+"""
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import current_app
+from flask import current_app, has_app_context
+
+NO_SHIFT = timedelta(0)
+
+
+def _shift() -> timedelta:
+    if has_app_context():
+        return current_app.config.get("CLOCK_SHIFT") or NO_SHIFT
+    return NO_SHIFT
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    return datetime.now(UTC) + _shift()
 
 
 def local_zone() -> ZoneInfo:
     return ZoneInfo(current_app.config["APP_TIMEZONE"])
 
 
+def local_now() -> datetime:
+    """The moment at the workshop: its wall clock, in its zone."""
+    return utcnow().astimezone(local_zone())
+
+
 def today() -> date:
     """The calendar day at the workshop, which is what service dates mean."""
-    return datetime.now(local_zone()).date()
+    return local_now().date()
 
 
 def local_midnight(day: date) -> datetime:
     """The moment the workshop's calendar day `day` begins (aware, in the workshop's zone)."""
     return datetime.combine(day, time.min, local_zone())
+
+
+def shift_to_local_time(hour: int, minute: int = 0) -> timedelta:
+    """The CLOCK_SHIFT that makes the workshop's clock read hour:minute now, on the machine's date there."""
+    real = datetime.now(UTC).astimezone(local_zone())
+    wanted = real.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    return wanted - real

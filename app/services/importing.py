@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from app.extensions import db
 from app.models import Customer, ImportBatch
 from app.services import audit, clock
-from app.services.customers import duplicate_plate_message, fill_next_service, validate_fields
+from app.services.customers import fill_next_service, validate_fields
 from app.services.normalize import InvalidValue, parse_date, parse_yes_no
 from app.services.settings import service_interval_months
 from app.services.sheets import Sheet, SheetError

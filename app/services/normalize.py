@@ -217,7 +217,7 @@ _NO = {"tidak", "t", "no", "n", "0", "false", "nonaktif", "non aktif", "tidak ak
 
 def parse_yes_no(raw) -> bool | None:
     """`Ya`/`Tidak` and their many spellings; blank gives None."""
-    if raw is None or isinstance(raw, float) and raw != raw:
+    if raw is None or (isinstance(raw, float) and raw != raw):
         return None
     text = " ".join(str(raw).strip().lower().split())
     if not text:

@@ -19,6 +19,7 @@ from app.extensions import db
 from app.models import Customer, CustomerArchive, Message
 from app.services import clock
 
+
 def cached(function):
     """Remember a result per app and arguments for STATS_CACHE_SECONDS."""
 

@@ -1,5 +1,5 @@
 """Staff and manager accounts."""
-from functools import lru_cache
+from functools import cache
 
 import sqlalchemy as sa
 from flask import current_app
@@ -13,7 +13,7 @@ from app.services import audit, clock
 PASSWORD_MIN_LENGTH = 8
 
 
-@lru_cache(maxsize=None)
+@cache
 def _dummy_hash_for(method: str) -> str:
     return generate_password_hash("not-a-real-password", method=method)
 

@@ -56,7 +56,7 @@ def apply_status(provider_message_id: str, status: str, timestamp=None, error_co
             opt_out_customers(sa.select(Customer).where(Customer.id == message.customer_id),
                               f"{error_code} {error_text or ''}".strip())
         return True
-    if status not in RANK or message.status == Message.FAILED and RANK[status] < RANK[Message.DELIVERED]:
+    if status not in RANK or (message.status == Message.FAILED and RANK[status] < RANK[Message.DELIVERED]):
         return False
     if RANK[status] <= RANK.get(message.status, 0):
         return False

@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("settings", __name__)
 
-from app.settings import routes  # noqa: E402,F401
+from app.settings import routes

@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("stats", __name__)
 
-from app.stats import routes  # noqa: E402,F401
+from app.stats import routes

@@ -5,8 +5,7 @@ from flask_login import current_user
 
 from app.auth.access import manager_required
 from app.extensions import db
-from app.models import User
-from app.models import ApiToken
+from app.models import ApiToken, User
 from app.services import api_tokens
 from app.services.users import UserInvalid, create_user, reset_password, set_active
 from app.users import bp

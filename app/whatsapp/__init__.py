@@ -1,5 +1,5 @@
 """WhatsApp providers behind one small interface; WHATSAPP_PROVIDER picks one."""
-from app.whatsapp.base import Provider, SendResult  # noqa: F401
+from app.whatsapp.base import Provider, SendResult
 
 
 def get_provider(config) -> "Provider":
