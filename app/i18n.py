@@ -1,13 +1,12 @@
-"""Languages and how dates and times read on screen (`15 Agu 2026`, Asia/Jakarta time)."""
+"""Languages, and the template filters for dates, times and phones (`15 Agu 2026`, Asia/Jakarta time)."""
 from datetime import date, datetime
-from functools import cache
 
-from babel.dates import get_month_names
 from flask import current_app
 from flask_babel import get_locale
 from flask_login import current_user
 
 from app.services.clock import local_zone
+from app.services.formats import format_day, format_moment, local_phone
 
 
 def select_locale():
@@ -17,30 +16,9 @@ def select_locale():
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
-@cache
-def _month_names(locale: str, width: str) -> tuple[str, ...]:
-    names = get_month_names(width, context="format", locale=locale)
-    return tuple(names[month] for month in range(1, 13))
-
-
-def format_day(value: date, locale: str, width: str = "abbreviated") -> str:
-    """Babel's `d MMM yyyy` (`d MMMM yyyy` with width="wide") from Babel's month names.
-
-    A list page shows a hundred and fifty dates; reading the pattern for each was a fifth of its
-    rendering time. tests/test_i18n.py checks the result against Babel's own for every month.
-    """
-    return f"{value.day} {_month_names(locale, width)[value.month - 1]} {value.year:04d}"
-
-
 def date_short(value):
     """A calendar date as `15 Agu 2026` (or `15 Aug 2026` in English); empty for none."""
     return format_day(value, str(get_locale())) if value else ""
-
-
-def format_moment(value: datetime, locale: str, zone) -> str:
-    """A UTC moment as `15 Agu 2026 09:30` in `zone`."""
-    local = value.astimezone(zone)
-    return f"{format_day(local.date(), locale)} {local:%H:%M}"
 
 
 def datetime_short(value):
@@ -62,4 +40,5 @@ def register_filters(app):
     app.jinja_env.filters["iso_date_short"] = iso_date_short
     app.jinja_env.filters["date_short"] = date_short
     app.jinja_env.filters["datetime_short"] = datetime_short
+    app.jinja_env.filters["phone"] = local_phone
     app.jinja_env.globals["get_locale"] = get_locale

@@ -43,7 +43,7 @@ def test_add_customer_normalises_plate_and_phone(app, client, staff):
     assert response.status_code == 302
     page = client.get(response.headers["Location"]).text
     assert "B 1234 XYZ" in page
-    assert "6281234567890" in page
+    assert "0812-3456-7890" in page and "6281234567890" not in page  # shown as people write it
     customer = _customer(app, nopol="B 1234 XYZ")
     assert customer.no_hp == "6281234567890"
     assert customer.notes == "walk-in"
@@ -127,6 +127,28 @@ def test_edit_to_another_customers_plate_is_refused(app, client, staff, make_cus
     response = client.post(f"/customers/{customer_id}/edit", data=_form(customer_name="Andi", nopol="d1028eb"))
     assert "sudah dipakai pelanggan Joko" in response.text
     assert _customer(app, id=customer_id).nopol == "B 1 A"
+
+
+def test_phones_read_as_people_write_them_on_every_page(app, client, auth, make_customer):
+    """Stored as 62…, shown as 0812-…: the list, the customer's page and the audit trail."""
+    customer_id = make_customer(no_hp="0812 3456 7890")
+    auth.login_manager()
+    client.post(f"/customers/{customer_id}/edit", data=_form(nopol="B 1234 XYZ", no_hp="+62 813 1111 2222"))
+    pages = [client.get(f"/customers/?q={query}").text for query in ("budi", "0813")]
+    pages += [client.get(f"/customers/{customer_id}").text, client.get("/audit/").text]
+    for page in pages:
+        assert "0813-1111-2222" in page and "6281311112222" not in page
+    assert "0812-3456-7890" in pages[-1]  # the edit's "before" in the trail
+
+
+@pytest.mark.parametrize("stored, shown", [
+    ("6281234567890", "0812-3456-7890"), ("628123456789", "0812-3456-789"), ("62812345678", "0812-3456-78"),
+    ("62811234567890", "0811-2345-67890"), ("", ""), (None, ""), ("1555", "1555"),
+])
+def test_local_phone_groups_four_four_and_the_rest(stored, shown):
+    from app.services.formats import local_phone
+
+    assert local_phone(stored) == shown
 
 
 def test_detail_page_shows_dates_in_indonesian(client, staff, make_customer):

@@ -60,7 +60,7 @@ def test_every_visible_string_has_an_english_translation():
 def test_page_dates_read_exactly_as_babel_writes_them():
     from babel.dates import format_date
 
-    from app.i18n import format_day
+    from app.services.formats import format_day
 
     for locale in ("id", "en"):
         for month in range(1, 13):

@@ -264,6 +264,18 @@ def test_export_follows_the_search_and_neutralises_formulas(client, staff, make_
     assert rows[1][-1] == "'+62 catatan"
 
 
+def test_export_writes_phones_as_text_and_times_in_the_workshops_zone(app, client, staff, make_customer):
+    from datetime import UTC, datetime
+
+    customer_id = make_customer(customer_name="Budi", nopol="B 1 A", no_hp="081234567890")
+    with app.app_context():
+        db.session.get(Customer, customer_id).last_reminder_sent = datetime(2026, 8, 15, 23, 30, tzinfo=UTC)
+        db.session.commit()
+    [_, row] = list(csv.reader(io.StringIO(client.get("/import/export.csv").text.lstrip("\ufeff")), delimiter=";"))
+    assert row[2] == "0812-3456-7890"  # bare digits became 6,28E+12 in Excel
+    assert row[7] == "16/08/2026 06:30"  # 23:30 UTC is 06:30 the next morning in Jakarta
+
+
 def test_export_xlsx_round_trips_through_the_import(app, client, staff, make_customer):
     make_customer(customer_name="Budi", nopol="B 1 A", no_hp="08123456789", last_service=date(2026, 1, 15))
     exported = client.get("/import/export.xlsx")

@@ -14,9 +14,9 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 from markupsafe import escape
 
-from app.i18n import format_day, format_moment
 from app.services import clock, reminders
 from app.services.customers import due_state
+from app.services.formats import format_day, format_moment
 
 
 def whatsapp_provider():

@@ -19,6 +19,7 @@ from flask_login import current_user
 from app.extensions import db
 from app.models import AuditEvent, Customer, CustomerArchive, User
 from app.services.clock import local_midnight
+from app.services.formats import local_phone
 from app.services.normalize import compact_plate, contains_pattern
 
 WEB, API, CRON, WEBHOOK, CLI = "web", "api", "cron", "webhook", "cli"
@@ -211,7 +212,11 @@ def readable_changes(event: AuditEvent) -> list[Change]:
     """An entry's changes with field labels, customer fields in the order of the form."""
     changes = json.loads(event.changes) if event.changes else {}
     order = [*CUSTOMER_FIELDS, *(name for name in changes if name not in CUSTOMER_FIELDS)]
-    return [Change(_label(name), *changes[name]) for name in order if name in changes]
+    return [Change(_label(name), *(_readable(name, value) for value in changes[name])) for name in order if name in changes]
+
+
+def _readable(name: str, value):
+    return local_phone(value) if name == "no_hp" else value
 
 
 def readable_details(event: AuditEvent) -> list[tuple[str, object]]:

@@ -1,7 +1,9 @@
 """Sheets going out: the customer list, the refused rows of an import, the import template.
 
 Every cell goes through `safe_cell`, so a value a spreadsheet would run as a formula
-(`=HYPERLINK(...)`, `+62…` typed by someone, `@SUM`) is shown as text instead.
+(`=HYPERLINK(...)`, `+62…` typed by someone, `@SUM`) is shown as text instead. Phones go out as
+people write them (`0812-3456-7890`), which a spreadsheet keeps as text (bare digits became
+`6,28E+12`), and moments in the workshop's time, as on screen.
 """
 import csv
 import io
@@ -13,7 +15,9 @@ from openpyxl import Workbook
 
 from app.extensions import db
 from app.models import Customer
+from app.services import clock
 from app.services.customers import CustomerQuery, matching_customers
+from app.services.formats import local_phone
 from app.services.importing import ImportState
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -34,9 +38,9 @@ def _customer_headers():
 
 def _customer_cells(customer: Customer) -> list:
     return [
-        customer.customer_name, customer.nopol, customer.no_hp, customer.last_service, customer.next_service,
+        customer.customer_name, customer.nopol, local_phone(customer.no_hp), customer.last_service, customer.next_service,
         _("Ya") if customer.is_active else _("Tidak"), customer.reminder_sent_count,
-        customer.last_reminder_sent.strftime("%Y-%m-%d %H:%M UTC") if customer.last_reminder_sent else None,
+        customer.last_reminder_sent.astimezone(clock.local_zone()) if customer.last_reminder_sent else None,
         customer.notes,
     ]
 
@@ -51,6 +55,8 @@ def _customers(query: CustomerQuery) -> Iterator[Customer]:
 def _csv_text(value) -> str:
     if value is None:
         return ""
+    if isinstance(value, datetime):  # already in the workshop's zone, as on screen
+        return value.strftime("%d/%m/%Y %H:%M")
     if isinstance(value, date):
         return value.strftime("%d/%m/%Y")
     return str(safe_cell(value))
@@ -79,7 +85,7 @@ def xlsx_bytes(rows: Iterable[list], title: str) -> bytes:
 
 
 def _xlsx_value(value):
-    if isinstance(value, datetime):
+    if isinstance(value, datetime):  # spreadsheets have no zones: the workshop's wall-clock time
         return value.replace(tzinfo=None)
     return safe_cell(value)
 

@@ -6,8 +6,8 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
-from app.i18n import format_day
 from app.models import Customer
+from app.services.formats import format_day
 from app.services.settings import get_setting
 
 PLACEHOLDERS = ("nama", "nopol", "servis_berikutnya", "servis_terakhir", "bengkel")
