@@ -93,3 +93,10 @@ def test_message_text_preview_uses_a_real_customer_and_refuses_unknown_placehold
     saved = client.post("/settings/", data=settings_form(message_template="Halo {name}"))
     assert saved.status_code == 200 and "Placeholder tidak dikenal: {name}." in saved.text
     assert "Halo {nama}" in client.get("/settings/").text  # the default text is still the one in force
+
+
+def test_the_icon_is_served_to_everyone(client):
+    """Browsers fetch /favicon.ico unasked; a 404 there is a console error on every page."""
+    response = client.get("/favicon.ico", follow_redirects=True)
+    assert response.status_code == 200 and response.mimetype == "image/svg+xml"
+    assert b"<svg" in response.data

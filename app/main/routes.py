@@ -13,6 +13,13 @@ def index():
     return redirect(url_for("customers.index"))
 
 
+@bp.get("/favicon.ico")
+@public
+def favicon():
+    """Browsers ask for /favicon.ico on their own (a PDF viewer, a bookmark): the app's icon."""
+    return redirect(url_for("static", filename="favicon.svg"), 301)
+
+
 @bp.get("/healthz")
 @public
 def healthz():

@@ -36,6 +36,7 @@ def test_markup_in_an_imported_sheet_is_text_in_preview_list_detail_and_trail(pa
     assert page.evaluate("window.pwned") is None and dialogs == []
 
 
+@pytest.mark.http_errors(404)
 def test_a_row_action_that_fails_says_why_and_keeps_the_row(page, app, users, make_customer):
     customer_id = make_customer(customer_name="Budi Santoso", nopol="B 1234 XYZ")
     log_in(page, *STAFF)

@@ -41,5 +41,5 @@ def test_upload_preview_commit_and_see_the_new_customers(page, users, tmp_path):
     page.get_by_role("button", name="Lihat daftar pelanggan").click()
     expect(page).to_have_url(re.compile(r"/customers/$"))
     expect(page.locator("tbody tr", has_text="Rina Marlina")).to_contain_text("B 77 RM")
-    expect(page.locator("tbody tr", has_text="Agus Salim")).to_contain_text("6281388887777")
+    expect(page.locator("tbody tr", has_text="Agus Salim")).to_contain_text("0813-8888-7777")
     expect(page.locator("tbody tr", has_text="Toko Sumber Rejeki")).to_have_count(0)

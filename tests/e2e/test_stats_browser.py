@@ -21,6 +21,7 @@ def test_manager_sees_the_figures_and_the_charts(page, users, known):  # noqa: F
     assert bar.bounding_box()["height"] > 10  # really drawn, not an empty frame
 
 
+@pytest.mark.http_errors(403)
 def test_staff_get_403_on_the_stats_page(page, users):
     log_in(page, *STAFF)
     response = page.goto("/stats/")
