@@ -141,3 +141,41 @@ def test_stats_export_is_csv(client, auth, known):
 def test_stats_are_for_managers_only(client, auth):
     auth.login_staff()
     assert client.get("/stats/").status_code == 403
+
+
+def test_link_mode_shows_what_was_opened_not_a_delivery_rate_nobody_knows(app, client, auth, make_customer):
+    """wa.me links never report delivery: no "0%" success rate, the count of messages opened instead."""
+    customer_id = make_customer()
+    with app.app_context():
+        now = clock.utcnow()
+        for _ in range(2):
+            db.session.add(Message(customer_id=customer_id, trigger="manual", provider="link", status="sent",
+                                   to_phone="62812", customer_name="x", nopol="x", body="x", created_at=now,
+                                   updated_at=now, sent_at=now))
+        db.session.commit()
+    auth.login_manager()
+    page = client.get("/stats/").text
+    figures = dict(re.findall(r'data-figure="(\w+)">([^<]+)<', page))
+    assert figures["opened_in_period"] == "2" and "delivery_rate" not in figures
+    assert "Tingkat keberhasilan" not in page
+    app.config.update(WHATSAPP_PROVIDER="cloud_api", STATS_CACHE_SECONDS=0)
+    figures = dict(re.findall(r'data-figure="(\w+)">([^<]+)<', client.get("/stats/").text))
+    assert figures["delivery_rate"] == "0%"  # the Cloud API reports delivery: none arrived yet
+
+
+def test_chart_axes_count_in_whole_numbers_and_bars_say_what_they_count(client, auth, known):
+    auth.login_manager()
+    page = client.get("/stats/").text
+    for chart in re.findall(r'<svg class="chart".*?</svg>', page, re.S):
+        ticks = [int(value) for value in re.findall(r'class="axis">(\d+)</text>', chart)[:3]]
+        assert ticks == list(range(len(ticks))), ticks  # 0, 1, 2 … for small counts, never 0, 0, 1
+    titles = re.findall(r"<title>([^<]+)</title>", "".join(re.findall(r'<svg class="chart".*?</svg>', page, re.S)))
+    assert titles and all(re.search(r": \d+ (diterima/dibaca|terkirim|gagal|pelanggan)$", title) for title in titles)
+
+
+@pytest.mark.parametrize("maximum, step, top", [(0, 1, 1), (1, 1, 1), (3, 1, 3), (4, 1, 4), (5, 2, 6), (9, 5, 10),
+                                                (37, 10, 40), (101, 50, 150)])
+def test_axis_steps_are_whole_and_round(maximum, step, top):
+    from app.stats.charts import _axis
+
+    assert _axis(maximum) == (step, top)

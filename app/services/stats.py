@@ -18,6 +18,7 @@ from flask import current_app
 from app.extensions import db
 from app.models import Customer, CustomerArchive, Message
 from app.services import clock
+from app.whatsapp import get_provider
 
 
 def cached(function):
@@ -234,6 +235,11 @@ def _came_back(period: Period) -> dict:
             _days_from(reminded.c.last_service, _local_day(reminded.c.last)) <= CAME_BACK_DAYS)
     )
     return {"reminded_customers": total, "came_back_customers": back, "came_back_rate": _ratio(back, total)}
+
+
+def delivery_is_reported() -> bool:
+    """Whether the provider in use tells when messages arrive (wa.me links never do)."""
+    return get_provider(current_app.config).reports_delivery
 
 
 def summary(period: Period | None = None) -> Summary:

@@ -37,11 +37,15 @@ def index():
     per_week = stats.services_per_week()
     # Delivered is part of sent: the bar shows delivered, then the rest of sent, then failed on top.
     day_points = [{**point, "sent_not_delivered": point["sent"] - point["delivered"]} for point in per_day]
-    day_chart = stacked_bars(day_points, [("delivered", "bar-delivered"), ("sent_not_delivered", "bar-sent"),
-                                          ("failed", "bar-failed")], label=lambda point: date_short(point["day"])[:6])
-    week_chart = stacked_bars(per_week, [("count", "bar-sent")], label=lambda point: date_short(point["start"])[:6])
+    day_chart = stacked_bars(day_points, [("delivered", "bar-delivered", _("diterima/dibaca")),
+                                          ("sent_not_delivered", "bar-sent", _("terkirim")),
+                                          ("failed", "bar-failed", _("gagal"))],
+                             label=lambda point: date_short(point["day"])[:6].strip())
+    week_chart = stacked_bars(per_week, [("count", "bar-sent", _("pelanggan"))],
+                              label=lambda point: date_short(point["start"])[:6].strip())
     return render_template("stats/index.html", period=period, summary=stats.summary(period), per_day=per_day,
-                           per_week=per_week, day_chart=day_chart, week_chart=week_chart)
+                           per_week=per_week, day_chart=day_chart, week_chart=week_chart,
+                           delivery_reported=stats.delivery_is_reported())
 
 
 @bp.get("/export.csv")

@@ -32,6 +32,7 @@ class Provider:
 
     name = "base"
     interactive = False  # True: a person sends each message (wa.me links)
+    reports_delivery = False  # True: the provider tells (by webhook) when a message was delivered and read
     default_rate = 10.0  # messages per second when WHATSAPP_RATE_PER_SECOND is unset
 
     def __init__(self, config, problem: str | None = None):

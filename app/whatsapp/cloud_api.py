@@ -26,6 +26,7 @@ def classify_error(code: int | None, message: str, http_status: int) -> SendResu
 
 class CloudApiProvider(Provider):
     name = "cloud_api"
+    reports_delivery = True
     default_rate = 20.0  # well under the 80/s a phone number gets by default
 
     @property
