@@ -43,3 +43,17 @@ def test_upload_preview_commit_and_see_the_new_customers(page, users, tmp_path):
     expect(page.locator("tbody tr", has_text="Rina Marlina")).to_contain_text("B 77 RM")
     expect(page.locator("tbody tr", has_text="Agus Salim")).to_contain_text("0813-8888-7777")
     expect(page.locator("tbody tr", has_text="Toko Sumber Rejeki")).to_have_count(0)
+
+
+@pytest.mark.http_errors(422)
+def test_the_reason_a_file_is_refused_is_shown_on_screen(page, users, tmp_path):
+    """The upload answers 422 with the form and the reason; the person reads the reason, not a generic error."""
+    sheet = tmp_path / "pelanggan.xlsx"
+    sheet.write_bytes(b"this is not a spreadsheet")
+    log_in(page, *MANAGER)
+    page.goto("/import/")
+    page.get_by_label("File pelanggan").set_input_files(str(sheet))
+    page.get_by_role("button", name="Unggah dan lihat pratinjau").click()
+    expect(page.locator("#upload-panel")).to_contain_text("rusak atau bukan spreadsheet")
+    expect(page.locator("#toast")).to_have_count(0)  # no "Permintaan gagal. Coba lagi." instead of the reason
+    expect(page.get_by_role("button", name="Unggah dan lihat pratinjau")).to_be_enabled()
