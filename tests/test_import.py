@@ -243,6 +243,26 @@ def test_template_sheet_imports_cleanly(app, client, staff):
     assert preview_statuses(client.get(response.headers["Location"]).text) == {2: "new"}
 
 
+def test_semicolon_csv_with_commas_and_quotes_inside_a_name(app, client, staff):
+    data = (b'Nama;Nopol;No HP;Catatan\n"Toko ""Maju"", Jaya";B 78 C;0812 3456 7890;"a, b, c"\n'
+            b"Siti;B 79 C;0813 1111 2222;\n")
+    response = upload(client, "toko.csv", data)
+    assert response.status_code == 302, response.text
+    client.post(response.headers["Location"] + "/commit", data={"on_existing": "skip", "mode": "valid_only"})
+    stored = customers(app)
+    assert stored["B 78 C"].customer_name == 'Toko "Maju", Jaya' and stored["B 78 C"].notes == "a, b, c"
+    assert stored["B 79 C"].customer_name == "Siti"
+
+
+@pytest.mark.parametrize("sheet", ["Nama;Nopol;No HP\n", "Nama;Nopol;No HP\n;;\n\n"])
+def test_a_sheet_with_only_its_header_says_so(app, client, staff, sheet):
+    response = upload(client, "kosong.csv", sheet.encode())
+    assert response.status_code == 422
+    assert "hanya berisi judul kolom" in response.text
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(ImportBatch)) == 0
+
+
 def test_windows_1252_csv_with_commas(app, client, staff):
     data = "Nama,Nopol,No HP,Catatan\nJosé Ñoño,B 77 C,0812 3456 7890,café\n".encode("cp1252")
     response = upload(client, "lama.csv", data)

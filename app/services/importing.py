@@ -266,6 +266,8 @@ def start_import(filename: str, sheet: Sheet, user) -> ImportBatch:
     header_row, mapping = found
     state = ImportState(columns=sheet.rows[header_row], header_row=header_row,
                         data=sheet.rows[header_row + 1:], mapping=mapping)
+    if not any(any(row) for row in state.data):
+        raise SheetError(_l("File ini hanya berisi judul kolom, belum ada baris pelanggan di bawahnya."))
     if not state.missing:
         classify(state)
     batch = ImportBatch(filename=filename[:255], user_id=user.id if user else None,
