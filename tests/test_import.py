@@ -89,9 +89,14 @@ def test_sample_files_import_exactly_as_expected(app, client, staff, suffix):
     assert stored["L 4567 KM"].last_service == date(2025, 8, 3)  # "3 Agustus 2025"
     assert stored["N 1 A"].last_service == date(2025, 9, 1)  # "01-09-2025", day first
     assert stored["D 1028 EB"].notes == "partner: Bengkel Jaya"
+    refused, duplicated = (sum(1 for row in expected if row["expected"] == kind) for kind in ("error", "dup"))
+    assert re.search(rf"<strong>{refused}</strong>\s*ditolak", preview)
+    assert re.search(rf"<strong>{duplicated}</strong>\s*duplikat dalam file", preview)
     result = client.get(response.headers["Location"]).text
     assert re.search(r"<strong>6</strong>\s*pelanggan baru", result)
-    assert re.search(r"<strong>6</strong>\s*ditolak", result)
+    # The result counts as the preview did: refused by a rule, and repeated in the file.
+    assert re.search(rf"<strong>{refused}</strong>\s*ditolak", result)
+    assert re.search(rf"<strong>{duplicated}</strong>\s*duplikat dalam file", result)
 
 
 def test_refused_rows_download_has_the_sheet_row_and_the_problem(client, staff):
