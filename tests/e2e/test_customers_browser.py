@@ -88,3 +88,13 @@ def test_markup_in_customer_fields_is_shown_as_text_never_run(page, users, make_
     page.get_by_role("link", name=payload).click()
     expect(page.locator(".details .notes")).to_have_text("<script>window.pwned=2</script>")
     assert page.evaluate("window.pwned") is None and dialogs == []
+
+
+def test_the_days_box_shows_only_with_the_filter_that_uses_it(page, users):
+    log_in(page, *STAFF)
+    days = page.get_by_label("N hari")
+    expect(days).to_be_hidden()
+    page.get_by_label("Saring", exact=True).select_option("due")
+    expect(days).to_be_visible()
+    page.get_by_label("Saring", exact=True).select_option("overdue")
+    expect(days).to_be_hidden()
