@@ -273,7 +273,8 @@ def test_remember_me_lasts_30_days_not_a_year(app, client, users):
     assert abs(lead - expected) < timedelta(minutes=1)
 
 
-@pytest.mark.parametrize("session_id", ["1", "", "1:", ":", "x:y", "99999:abc", "1:" + "a" * 5000, "-1:a", "١:a"])
+@pytest.mark.parametrize("session_id", ["1", "", "1:", ":", "x:y", "99999:abc", "1:" + "a" * 5000, "-1:a", "١:a",
+                                        "99999999999:abc", "9" * 5000 + ":a", "1\x00:a"])
 def test_a_session_cookie_with_a_stale_or_odd_id_signs_nobody_in(app, client, users, session_id):
     # "1" is how cookies looked before session tokens: they stop working once, after the upgrade.
     with client.session_transaction() as session:

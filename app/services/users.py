@@ -99,7 +99,9 @@ def user_for_session(session_id: str) -> User | None:
     deactivated: that cookie signs nobody in any more.
     """
     user_id, _, token = (session_id or "").partition(":")
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    # Only an id a database integer can hold, in ASCII digits ("١" is a digit to Python, too).
+    is_id = user_id.isascii() and user_id.isdigit() and len(user_id) <= 9
+    user = db.session.get(User, int(user_id)) if is_id else None
     if user is None or not user.active or not token:
         return None
     return user if hmac.compare_digest(token.encode(), user.session_token.encode()) else None
