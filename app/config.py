@@ -1,6 +1,7 @@
 """Configuration read from the environment (see `.env.example` and the README)."""
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import ClassVar
 
@@ -35,6 +36,9 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session: no expired forms at the counter
     PASSWORD_HASH_METHOD = "scrypt"
     CUSTOMERS_PER_PAGE = 50
+    # "Ingat saya" keeps a device signed in this long after the login (Flask-Login's default is
+    # 365 days); a logout, a new password or a deactivation ends it sooner.
+    REMEMBER_COOKIE_DURATION = timedelta(days=30)
 
     def __init__(self):
         self.APP_ENV = _env("APP_ENV", "development")

@@ -1,4 +1,5 @@
 """The tables."""
+import secrets
 import uuid
 from datetime import UTC, date, datetime
 
@@ -36,6 +37,10 @@ ROLE_STAFF = "staff"
 ROLES = (ROLE_MANAGER, ROLE_STAFF)
 
 
+def new_session_token() -> str:
+    return secrets.token_hex(16)
+
+
 class User(UserMixin, db.Model):
     __tablename__ = "user_account"
 
@@ -47,8 +52,15 @@ class User(UserMixin, db.Model):
     locale: Mapped[str] = mapped_column(sa.String(8), default="id")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Part of every session and remember-me cookie of this account (see get_id): a new value
+    # ends them all at once, on every device (app/services/users.py: end_sessions).
+    session_token: Mapped[str] = mapped_column(sa.String(32), default=new_session_token)
 
     __table_args__ = (sa.CheckConstraint(f"role IN {ROLES}", name="role"),)
+
+    def get_id(self):
+        """What Flask-Login writes into the session and the remember-me cookie."""
+        return f"{self.id}:{self.session_token}"
 
     @property
     def is_active(self):
@@ -63,6 +75,29 @@ class User(UserMixin, db.Model):
 
     def check_password(self, password):
         return check_password_hash(self.password_hash, password)
+
+
+class LoginFailure(db.Model):
+    """A failed login (or one being checked), counted by app/services/login_throttle.py.
+
+    In the database so that every gunicorn worker sees the same counts; rows older than the
+    throttle's window are deleted as new ones arrive.
+    """
+
+    __tablename__ = "login_failure"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    username: Mapped[str] = mapped_column(sa.String(64))  # as typed, lower case: known or not
+    address: Mapped[str] = mapped_column(sa.String(64))
+
+    __table_args__ = (
+        # The throttle's counts (the first also serves one account's count over every address),
+        # and the clean-up of old rows.
+        sa.Index("ix_login_failure_username_address_at", "username", "address", "at"),
+        sa.Index("ix_login_failure_address_at", "address", "at"),
+        sa.Index("ix_login_failure_at", "at"),
+    )
 
 
 class Customer(db.Model):

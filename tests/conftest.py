@@ -16,7 +16,7 @@ from flask_migrate import upgrade
 
 from app import create_app
 from app.config import TestConfig
-from app.extensions import db, limiter
+from app.extensions import db
 from app.models import ROLE_MANAGER, ROLE_STAFF
 from app.services import clock
 from app.services.users import create_user
@@ -62,8 +62,7 @@ def app(database_url):
     app = create_app(TestConfig(database_url))
     set_local_time(app, *test_local_time())
     with app.app_context():
-        _empty_tables()
-        limiter.reset()  # throttled logins do not carry over from one test to the next
+        _empty_tables()  # failed logins too: throttling does not carry over from one test to the next
     yield app
     with app.app_context():
         db.session.remove()

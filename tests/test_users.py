@@ -1,4 +1,6 @@
 """The manager's account page and `flask users create`."""
+import pytest
+
 from app.extensions import db
 from app.models import User
 
@@ -67,3 +69,27 @@ def test_cli_prompts_for_the_password(app, runner):
     result = runner.invoke(args=["users", "create", "kasir"], input="rahasia123\nrahasia123\n")
     assert result.exit_code == 0, result.output
     assert _user(app, "kasir").role == "staff"
+
+
+@pytest.mark.parametrize("username, message", [
+    ("kasir\x00", "karakter kendali"), ("\x00", "karakter kendali"), ("ka\nsir", "karakter kendali"),
+    ("ka\tsir", "karakter kendali"), ("kasir\x7f", "karakter kendali"), ("k" * 65, "terlalu panjang"),
+    ("   ", "wajib diisi"),
+])
+def test_odd_usernames_are_refused_with_a_message_and_nothing_is_created(app, client, auth, username, message):
+    auth.login_manager()
+    response = client.post("/users/", data={"username": username, "role": "staff", "password": "kasir12345"})
+    assert response.status_code == 422 and message in response.text
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(User.id))) == 2
+
+
+def test_setup_refuses_a_username_with_a_nul(client, app):
+    from tests.conftest import csrf_token_from
+
+    token = csrf_token_from(client.get("/setup").text)
+    response = client.post("/setup", data={"username": "pemilik\x00", "password": "rahasia123",
+                                           "confirm": "rahasia123", "csrf_token": token})
+    assert response.status_code == 200 and "karakter kendali" in response.text
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(User.id))) == 0

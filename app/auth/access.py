@@ -6,11 +6,9 @@ from flask import abort, current_app, flash, make_response, redirect, request, s
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
-from app.extensions import db
 from app.htmx import is_htmx
-from app.models import User
 from app.services import clock
-from app.services.users import any_user_exists
+from app.services.users import any_user_exists, user_for_session
 
 
 def public(view):
@@ -31,10 +29,10 @@ def manager_required(view):
     return wrapped
 
 
-def load_user(user_id):
-    """Flask-Login's loader: a deactivated account is logged out at its next request."""
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and user.active else None
+def load_user(session_id):
+    """Flask-Login's loader, for the session and the remember-me cookie alike: a cookie of an account
+    signed out everywhere (logout, new password, deactivation) finds nobody."""
+    return user_for_session(session_id)
 
 
 def _setup_done():

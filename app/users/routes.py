@@ -1,7 +1,7 @@
 import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, login_remembered, login_user
 
 from app.auth.access import manager_required
 from app.extensions import db
@@ -45,7 +45,7 @@ def create():
 @bp.post("/<int:user_id>/active")
 @manager_required
 def toggle_active(user_id):
-    """Deactivate an account (signed out at its next request) or bring it back."""
+    """Deactivate an account (signed out everywhere at its next request) or bring it back."""
     user = db.get_or_404(User, user_id)
     try:
         set_active(user, not user.active, acting=current_user)
@@ -61,12 +61,17 @@ def toggle_active(user_id):
 @bp.post("/<int:user_id>/password")
 @manager_required
 def change_password(user_id):
-    """Give an account a new password (for staff who forgot theirs)."""
+    """Give an account a new password (for staff who forgot theirs); it is signed out everywhere.
+
+    A manager changing their own password stays signed in here, and only here.
+    """
     user = db.get_or_404(User, user_id)
     form = ResetPasswordForm()
     if form.validate_on_submit():
         reset_password(user, form.password.data)
         db.session.commit()
+        if user.id == current_user.id:
+            login_user(user, remember=login_remembered())
         flash(_("Kata sandi %(name)s diganti.", name=user.username), "success")
     else:
         for error in form.password.errors:
