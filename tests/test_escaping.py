@@ -144,8 +144,8 @@ def test_pages_that_show_the_customer_show_markup_as_text(app, client, auth, hol
         db.session.commit()
     auth.login_manager()
     assert "Pengingat terkirim" in client.post(f"/customers/{holder}/remind", headers=HTMX).text  # in the history
-    for path in ("/customers/", f"/customers/{holder}", f"/customers/{holder}/edit", "/reminders/", "/audit/",
-                 "/settings/"):
+    for path in ("/customers/", f"/customers/{holder}", f"/customers/{holder}/edit",
+                 "/reminders/?days=3&only_active=y", "/audit/", "/settings/"):
         page = client.get(path)
         assert page.status_code == 200, path
         assert shows_as_text(page.text), path
