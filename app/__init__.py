@@ -2,8 +2,8 @@
 from flask import Flask
 
 from app.config import PROJECT_ROOT, Config
+from app.escaping import treat_translations_as_text
 from app.logs import configure_logging, tag_records_with_request_id
-from app.text import treat_translations_as_text
 
 
 def create_app(config=None):

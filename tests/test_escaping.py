@@ -2,10 +2,12 @@
 
 Each test covers one translated message that formats user data, at the place the user reads it: a
 form error, an htmx row notice, a flash after a redirect, a settings error, an import preview, the
-JSON API. The cause was Flask-Babel's lazy strings claiming to be markup (app/text.py).
+JSON API. The cause was Flask-Babel's lazy strings claiming to be markup (app/escaping.py).
 """
 import io
+import re
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from flask import flash, render_template_string, session
@@ -232,3 +234,11 @@ def test_json_writes_a_lazy_string_as_its_text(app):
     with app.test_request_context():
         assert app.json.loads(app.json.dumps({"detail": _lazy()}))["detail"] == str(_lazy())
         assert MARKUP in str(_lazy())
+
+
+def test_no_template_marks_data_safe_or_turns_escaping_off():
+    """Escaping is what keeps a customer's markup text: no template opts out of it."""
+    root = Path(__file__).resolve().parents[1] / "templates"
+    opting_out = re.compile(r"\|\s*safe\b|autoescape\s+false")
+    assert [str(path.relative_to(root)) for path in sorted(root.rglob("*.html"))
+            if opting_out.search(path.read_text(encoding="utf-8"))] == []
