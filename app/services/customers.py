@@ -290,8 +290,11 @@ def _search_condition(q: str):
     """Name, plate with any spacing, or phone in any format (0812…, +62 812…, 812…)."""
     terms = _search_terms(q)
     if db.engine.dialect.name == "sqlite":
-        # One trigram-indexed lookup per term; UNION lets each use the index (OR would not).
-        lookups = [sa.select(_SQLITE_SEARCH.c.rowid).where(_sqlite_contains(term)) for term in sorted(set(terms.values()))]
+        # One trigram-indexed lookup per term; UNION lets each use the index (OR would not). LIKE
+        # ignores ASCII case only, so ASCII terms are lowered to merge `b12` with the plate's `B12`;
+        # others are kept as typed (Python would lower `É`, which SQLite's lower() keeps).
+        unique = sorted({term.lower() if term.isascii() else term for term in terms.values()})
+        lookups = [sa.select(_SQLITE_SEARCH.c.rowid).where(_sqlite_contains(term)) for term in unique]
         return sa.literal_column("manual_whatsapp.rowid").in_(sa.union(*lookups))
     # PostgreSQL: trigram indexes on these three expressions (migration b3c1d2e4f5a6).
     conditions = [Customer.customer_name.ilike(contains_pattern(terms["name"]), escape="\\")]
