@@ -173,6 +173,22 @@ def test_unreadable_cells_are_quoted_as_text_in_the_import_preview(client, staff
     assert shows_as_text(preview.text, SHORT, "&lt;b&gt;ya&lt;/b&gt;")
 
 
+def test_an_uploaded_files_name_is_shown_as_text_in_the_preview_and_the_history(client, staff):
+    name = "<img src=x onerror=alert(1)>.csv"
+    preview = client.post("/import/", data={"file": (io.BytesIO(b"Nama;Nopol;No HP\nBudi;B 1 A;081211112222\n"),
+                                                     name)}, follow_redirects=True)
+    assert preview.status_code == 200
+    escaped = "&lt;img src=x onerror=alert(1)&gt;.csv"
+    assert shows_as_text(preview.text, name, escaped)
+    result = client.post(preview.request.path + "/commit", data={"on_existing": "skip", "mode": "valid_only"},
+                         follow_redirects=True)
+    assert "1 pelanggan baru" in result.text and shows_as_text(result.text, name, escaped)
+    assert shows_as_text(client.get("/import/").text, name, escaped)
+    staff.logout()
+    staff.login_manager()
+    assert shows_as_text(client.get("/audit/").text, name, escaped)
+
+
 def test_unknown_placeholders_are_quoted_as_text_on_the_settings_page(client, auth):
     auth.login_manager()
     text = "Halo {" + MARKUP + "}"
