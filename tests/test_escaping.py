@@ -61,6 +61,16 @@ def test_duplicate_plate_error_on_the_edit_form_names_the_holder_as_text(client,
     assert shows_as_text(response.text)
 
 
+def test_markup_typed_as_a_plate_or_phone_is_refused_and_echoed_as_text(client, staff):
+    response = client.post("/customers/new", data={"customer_name": MARKUP, "nopol": MARKUP, "special_plate": "y",
+                                                   "no_hp": MARKUP, "notes": MARKUP, "is_active": "y"})
+    assert response.status_code == 422
+    assert "Nomor polisi khusus hanya boleh berisi huruf, angka dan spasi" in response.text
+    assert "Nomor HP hanya boleh berisi angka" in response.text
+    assert shows_as_text(response.text)
+    assert response.text.count(ESCAPED) == 4  # each field keeps what was typed, as text
+
+
 def test_the_api_names_the_holder_in_plain_text_not_html_entities(api, holder):  # noqa: F811
     response = api.post("/", json={"customer_name": "Budi", "nopol": "B 1234 XYZ", "no_hp": "081211112222"})
     assert response.status_code == 409
