@@ -9,7 +9,7 @@ became a live link in the form error, the row notice and the flash.
 `treat_translations_as_text` takes that claim away once, at start-up, for every lazy string in every
 module: a lazy string is then escaped like any `str` wherever it is shown (`{{ }}`, `|e`, `~`,
 `Markup.format`), and it travels as plain text in JSON and in the session (so a flashed message comes
-back as `str`, not as `Markup`). Text that really is markup is built with `Markup` in a template.
+back as `str`, not as `Markup`). Markup belongs in templates, never in a translated message.
 """
 from flask.json.provider import DefaultJSONProvider
 from flask_babel.speaklater import LazyString

@@ -3,6 +3,7 @@
 Every path that writes a customer (forms, import, API) goes through these functions, so a value
 stored in `manual_whatsapp` always has one shape: phones as E.164 digits (`628123456789`), plates as
 `B 1234 XYZ`.
+
 Digits typed in another script (Arabic-Indic `٠٨١٢`, Persian `۰۸۱۲`, Devanagari `०८१२`, full-width
 `０８１２`) are the same digits: they are read as ASCII before anything else looks at them, so a stored
 phone or plate only ever holds ASCII.
