@@ -2,6 +2,7 @@
 from flask import Flask
 
 from app.config import PROJECT_ROOT, Config
+from app.escaping import treat_translations_as_text
 from app.logs import configure_logging, tag_records_with_request_id
 
 
@@ -14,6 +15,7 @@ def create_app(config=None):
         instance_path=str(PROJECT_ROOT / "instance"),
     )
     app.config.from_object(config or Config())
+    treat_translations_as_text(app)  # before anything can format user data into a translated string
     if app.config.get("TRUST_PROXIES"):
         from werkzeug.middleware.proxy_fix import ProxyFix
 

@@ -14,6 +14,8 @@ from app.services.normalize import (
     phone_search_fragment,
 )
 
+STORED_PHONE = re.compile(r"62[0-9]{8,13}")  # [0-9], not \d: \d matches every script's digits
+
 
 @pytest.fixture(autouse=True)
 def _app_context(app):
@@ -152,7 +154,7 @@ def test_valid_mobiles_round_trip_in_every_written_form(number, form):
     }[form]
     assert normalize_phone(written) == stored
     assert normalize_phone(stored) == stored  # idempotent
-    assert re.fullmatch(r"628\d{8,11}", stored)
+    assert re.fullmatch(r"628[0-9]{8,11}", stored)
 
 
 @given(st.one_of(st.text(), st.integers(), st.floats(allow_nan=True), st.none()))
@@ -161,7 +163,7 @@ def test_phone_normaliser_never_crashes(value):
         stored = normalize_phone(value)
     except InvalidValue:
         return
-    assert re.fullmatch(r"62\d{8,13}", stored)
+    assert STORED_PHONE.fullmatch(stored)
 
 
 @given(st.text(), st.booleans())
@@ -172,3 +174,82 @@ def test_plate_normaliser_never_crashes(value, special):
         return
     assert stored == stored.upper().strip()
     assert len(stored) <= 16
+
+
+# --- digits from other scripts ----------------------------------------------------------------
+
+# The ten digits of scripts people type phones in: ASCII, Arabic-Indic, Persian (Eastern
+# Arabic-Indic), Devanagari, Bengali, Thai and full-width (Chinese, Japanese input methods).
+DIGIT_SCRIPTS = {
+    "ascii": "0123456789", "arabic": "٠١٢٣٤٥٦٧٨٩", "persian": "۰۱۲۳۴۵۶۷۸۹", "devanagari": "०१२३४५६७८९",
+    "bengali": "০১২৩৪৫৬৭৮৯", "thai": "๐๑๒๓๔๕๖๗๘๙", "fullwidth": "０１２３４５６７８９",
+}
+
+
+def _in_script(text: str, script: str) -> str:
+    return text.translate(str.maketrans("0123456789", DIGIT_SCRIPTS[script]))
+
+
+@pytest.mark.parametrize("script", sorted(DIGIT_SCRIPTS))
+@pytest.mark.parametrize("written", ["081234567890", "+62 812-3456-7890", "(0812) 3456.7890", "81234567890"])
+def test_phones_typed_in_any_script_are_stored_in_ascii_digits(script, written):
+    assert normalize_phone(_in_script(written, script)) == "6281234567890"
+
+
+def test_phone_in_arabic_indic_digits_from_the_issue():
+    assert normalize_phone("٠٨١٢٣٤٥٦٧٨٩٠") == "6281234567890"
+    assert phone_search_fragment("٠٨١٢ ٣٤") == "81234"
+
+
+@pytest.mark.parametrize("raw", ["0812³4567890", "0812¹²³⁴⁵⁶⁷", "08①②③④⑤⑥⑦⑧⑨"])
+def test_digit_like_signs_that_are_not_decimal_digits_are_refused(raw):
+    with pytest.raises(InvalidValue):  # superscripts and circled numbers are not digits to type a phone with
+        normalize_phone(raw)
+
+
+@given(st.lists(st.tuples(st.sampled_from("0123456789"), st.sampled_from(sorted(DIGIT_SCRIPTS))),
+                min_size=1, max_size=16),
+       st.sampled_from(["", "0", "62", "+62 ", "+62-"]))
+def test_a_stored_phone_is_always_62_and_ascii_digits_whatever_script_it_was_typed_in(digits, prefix):
+    typed = prefix + "".join(_in_script(digit, script) for digit, script in digits)
+    ascii_typed = prefix + "".join(digit for digit, _ in digits)
+    try:
+        stored = normalize_phone(typed)
+    except InvalidValue:
+        with pytest.raises(InvalidValue):  # refused in any script exactly when refused in ASCII
+            normalize_phone(ascii_typed)
+        return
+    assert STORED_PHONE.fullmatch(stored)
+    assert stored == normalize_phone(ascii_typed)
+
+
+@given(st.text(alphabet="".join(DIGIT_SCRIPTS.values()) + " +-().", max_size=20))
+def test_no_digit_string_stores_anything_but_ascii(value):
+    try:
+        stored = normalize_phone(value)
+    except InvalidValue:
+        return
+    assert STORED_PHONE.fullmatch(stored)
+
+
+@pytest.mark.parametrize("script", sorted(DIGIT_SCRIPTS))
+def test_plates_typed_with_any_scripts_digits_are_stored_in_ascii(script):
+    assert normalize_plate(_in_script("b 1234 xyz", script)) == "B 1234 XYZ"
+    assert normalize_plate(_in_script("1234-00", script), allow_special=True) == "1234 00"
+    assert compact_plate(_in_script("B 1234 XYZ", script)) == "B1234XYZ"
+
+
+@pytest.mark.parametrize("raw", ["bı 1234", "ß 1234", "Ｂ 1234", "В 1234"])  # dotless i, sharp s, full-width B, Cyrillic В
+@pytest.mark.parametrize("special", [False, True])
+def test_plates_with_letters_from_other_scripts_are_refused(raw, special):
+    with pytest.raises(InvalidValue):
+        normalize_plate(raw, allow_special=special)
+
+
+@given(st.text(), st.booleans())
+def test_a_stored_plate_is_always_ascii(value, special):
+    try:
+        stored = normalize_plate(value, allow_special=special)
+    except InvalidValue:
+        return
+    assert re.fullmatch(r"[A-Z0-9]+( [A-Z0-9]+)*", stored)

@@ -273,13 +273,28 @@ def _search_terms(q: str) -> dict:
     return terms
 
 
+def _sqlite_contains(term: str):
+    """The search index's lines that hold `term` literally, case aside (ASCII, as LIKE and lower() do).
+
+    FTS5 answers a plain LIKE from its trigram index but reads every line for LIKE … ESCAPE, so the
+    pattern keeps `%` and `_` as wildcards to narrow the lines down, and instr() then keeps only
+    those holding them literally. Quotes, `*` and backslashes are nothing special to LIKE or instr.
+    """
+    condition = _SQLITE_SEARCH.c.doc.like(f"%{term}%")
+    if "%" in term or "_" in term:
+        condition = condition & (sa.func.instr(sa.func.lower(_SQLITE_SEARCH.c.doc), sa.func.lower(term)) > 0)
+    return condition
+
+
 def _search_condition(q: str):
     """Name, plate with any spacing, or phone in any format (0812…, +62 812…, 812…)."""
     terms = _search_terms(q)
     if db.engine.dialect.name == "sqlite":
-        # One trigram-indexed lookup per term; UNION lets each use the index (OR would not).
-        patterns = {f"%{term.replace('%', '').replace('_', '').lower()}%" for term in terms.values()}
-        lookups = [sa.select(_SQLITE_SEARCH.c.rowid).where(_SQLITE_SEARCH.c.doc.like(p)) for p in sorted(patterns)]
+        # One trigram-indexed lookup per term; UNION lets each use the index (OR would not). LIKE
+        # ignores ASCII case only, so ASCII terms are lowered to merge `b12` with the plate's `B12`;
+        # others are kept as typed (Python would lower `É`, which SQLite's lower() keeps).
+        unique = sorted({term.lower() if term.isascii() else term for term in terms.values()})
+        lookups = [sa.select(_SQLITE_SEARCH.c.rowid).where(_sqlite_contains(term)) for term in unique]
         return sa.literal_column("manual_whatsapp.rowid").in_(sa.union(*lookups))
     # PostgreSQL: trigram indexes on these three expressions (migration b3c1d2e4f5a6).
     conditions = [Customer.customer_name.ilike(contains_pattern(terms["name"]), escape="\\")]

@@ -3,8 +3,13 @@
 Every path that writes a customer (forms, import, API) goes through these functions, so a value
 stored in `manual_whatsapp` always has one shape: phones as E.164 digits (`628123456789`), plates as
 `B 1234 XYZ`.
+
+Digits typed in another script (Arabic-Indic `٠٨١٢`, Persian `۰۸۱۲`, Devanagari `०८१२`, full-width
+`０８１２`) are the same digits: they are read as ASCII before anything else looks at them, so a stored
+phone or plate only ever holds ASCII.
 """
 import re
+import unicodedata
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -21,9 +26,16 @@ class InvalidValue(ValueError):
         self.message = message
 
 
+def ascii_digits(text: str) -> str:
+    """`text` with every Unicode decimal digit (category Nd, any script) written as its ASCII digit."""
+    if text.isascii():
+        return text
+    return "".join(str(unicodedata.decimal(char)) if char.isdecimal() else char for char in text)
+
+
 # --- phones -----------------------------------------------------------------------------------
 
-_PHONE_ALLOWED = re.compile(r"^[\d\s+\-().]+$")
+_PHONE_ALLOWED = re.compile(r"^[0-9\s+\-().]+$")  # after ascii_digits: other scripts' digits are 0-9 by now
 # A number a spreadsheet wrote in scientific notation: 8.123456789E9, 6.28123456789e+11
 _SCIENTIFIC = re.compile(r"^\d(\.\d+)?[eE]\+?\d+$")
 _MOBILE_TYPES = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
@@ -37,7 +49,7 @@ def _phone_text(raw) -> str:
         return str(raw)
     if isinstance(raw, float):
         return str(int(raw)) if raw.is_integer() else str(raw)
-    text = str(raw).strip()
+    text = ascii_digits(str(raw).strip())
     if _SCIENTIFIC.match(text):
         try:
             value = Decimal(text)
@@ -95,7 +107,7 @@ def phone_search_fragment(query: str) -> str | None:
     `0812 34`, `+62 812 34` and `81234` all become `81234`, which is a substring of `628123…`.
     Returns None when the query is not phone-like (has letters or too few digits).
     """
-    text = query.strip()
+    text = ascii_digits(query.strip())
     if not text or not _PHONE_ALLOWED.match(text):
         return None
     digits = re.sub(r"\D", "", text)
@@ -122,7 +134,7 @@ def contains_pattern(text: str) -> str:
 
 def compact_plate(raw: str) -> str:
     """The plate without separators, upper case: how a plate is compared whatever its spacing."""
-    return _PLATE_SEPARATORS.sub("", str(raw)).upper()
+    return _PLATE_SEPARATORS.sub("", ascii_digits(str(raw))).upper()
 
 
 def normalize_plate(raw, allow_special: bool = False) -> str:
@@ -133,11 +145,14 @@ def normalize_plate(raw, allow_special: bool = False) -> str:
     """
     if raw is None or not str(raw).strip():
         raise InvalidValue(_l("Nomor polisi wajib diisi."))
-    match = _PLATE.match(compact_plate(raw))
+    text = ascii_digits(str(raw).strip())
+    # Plates are Latin letters: a letter from another script is refused, not transliterated
+    # (upper() would turn `ı` into `I` and `ß` into `SS` behind the typist's back).
+    match = _PLATE.match(compact_plate(text)) if text.isascii() else None
     if match:
         return " ".join(part for part in match.groups() if part)
     if allow_special:
-        special = " ".join(_PLATE_SEPARATORS.split(str(raw).strip().upper()))
+        special = " ".join(_PLATE_SEPARATORS.split(text.upper())) if text.isascii() else ""
         if _SPECIAL_PLATE.match(special) and len(special) <= PLATE_MAX_LENGTH:
             return special
         raise InvalidValue(_l("Nomor polisi khusus hanya boleh berisi huruf, angka dan spasi (maks. 16)."))
