@@ -45,6 +45,7 @@ def dialogs(page):
     return seen
 
 
+@pytest.mark.http_errors(422)  # the duplicate plate is refused with the form again
 def test_list_detail_and_the_duplicate_plate_errors_show_the_markup_as_text(page, users, holder, make_customer):
     make_customer(customer_name="Budi Santoso", nopol="B 1 AB", no_hp="081211112222")
     log_in(page, *MANAGER)
