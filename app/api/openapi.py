@@ -103,7 +103,7 @@ def spec() -> dict:
             "/send-reminders": {"post": {
                 "summary": "Send every due reminder (manager)",
                 "requestBody": {**_json({"type": "object", "properties": {
-                    "days_threshold": {"type": "integer", "default": 3},
+                    "days_threshold": {"type": "integer", "description": "default: the reminder_days setting (3)"},
                     "only_active": {"type": "boolean", "default": True}}})},
                 "responses": {"200": {"description": "Counts", **_json({"type": "object", "properties": {
                     "batch_id": {"type": "integer"}, "status": {"type": "string"}, "sent": {"type": "integer"},
