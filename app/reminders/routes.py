@@ -1,6 +1,7 @@
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.datastructures import MultiDict
 
 from app.auth.access import manager_required
 from app.extensions import db
@@ -23,9 +24,9 @@ def only_managers():
 @bp.get("/")
 def index():
     """Who is due: the exact list a batch would send, who is left out and why; recent messages."""
-    form = BatchForm(request.args, meta={"csrf": False})
-    if not request.args:
-        form.days.data, form.only_active.data = reminder_rules.default_days(), True
+    # Opened without a choice: the default window (the setting), active customers only.
+    args = request.args or MultiDict({"days": str(reminder_rules.default_days()), "only_active": "y"})
+    form = BatchForm(args, meta={"csrf": False})
     plan = reminder_rules.plan_batch(form.days.data, form.only_active.data) if form.validate() else None
     status = request.args.get("status")
     status = status if status in (Message.FAILED, Message.UNCONFIRMED) else None
