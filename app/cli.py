@@ -95,6 +95,8 @@ def send_command(days, dry_run, include_inactive):
     progress = reminders.batch_progress(batch)
     if batch.stop_reason:
         click.echo(f"stopped: {batch.stop_reason}", err=True)
+    if progress.unconfirmed:
+        click.echo(f"unconfirmed: {progress.unconfirmed} (no answer in time; not resent: check them on /reminders/)")
     click.echo(f"sent: {progress.sent}, failed: {progress.failed}, skipped: {progress.skipped}")
     if batch.stop_reason:
         sys.exit(1)

@@ -248,7 +248,7 @@ def send_reminders():
     db.session.refresh(batch)
     progress = reminders.batch_progress(batch)
     return {"batch_id": batch.id, "status": batch.status, "sent": progress.sent, "failed": progress.failed,
-            "skipped": progress.skipped, "stop_reason": batch.stop_reason}
+            "unconfirmed": progress.unconfirmed, "skipped": progress.skipped, "stop_reason": batch.stop_reason}
 
 
 @api_route("/<uuid:customer_id>/send-reminder", methods=["POST"])
