@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import AuditEvent, Customer, Message
+from app.models import AuditEvent, Customer, Message, ReminderBatch
 from app.services import batch_runner, clock, reminder_rules, reminders
 from app.services.settings import set_setting
 from tests.conftest import HTMX, set_local_time
@@ -57,8 +57,6 @@ def test_a_customer_whose_send_timed_out_gets_it_at_most_twice_over_batches_cron
     result = runner.invoke(args=["reminders", "send", "--days", "3"])
     assert result.exit_code == 0, result.output
     with app.app_context():
-        from app.models import ReminderBatch
-
         assert reminders.retry_failed(db.session.get(ReminderBatch, first_batch)) == 0
         db.session.commit()
     time.sleep(1.2)  # late answers the fake still owes
@@ -82,8 +80,6 @@ def test_the_attempt_cap_counts_every_attempt_of_a_message_across_batches(app, c
         db.session.commit()
         plan = reminder_rules.plan_batch(3, True)
         assert [reason for _, reason in plan.left_out] == ["gave_up"]
-        from app.models import ReminderBatch
-
         assert reminders.retry_failed(db.session.get(ReminderBatch, first_batch)) == 0
     _run_batch(app)
     assert cloud_api.accepted[phone] == 0 and len(cloud_api.requests) == 1
