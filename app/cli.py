@@ -1,6 +1,5 @@
 """The command line: `flask users …`, `flask reminders send`, `flask worker`."""
 import sys
-from datetime import datetime, time
 
 import click
 from flask import current_app
@@ -56,20 +55,6 @@ def reminders_cli():
     pass
 
 
-def _outside_sending_hours(now: datetime) -> bool:
-    """True when `now` (workshop time) is outside the hours unattended sends may go out.
-
-    A window whose end is before its start runs over midnight (20:00-02:00).
-    """
-    from app.services.settings import get_setting
-
-    start = time.fromisoformat(get_setting("quiet_start"))
-    end = time.fromisoformat(get_setting("quiet_end"))
-    moment = now.time()
-    inside = start <= moment < end if start <= end else (moment >= start or moment < end)
-    return not inside
-
-
 @reminders_cli.command("send")
 @click.option("--days", type=click.IntRange(0, 365), default=None,
               help="Remind customers whose next service is within this many days (default: the setting).")
@@ -79,18 +64,17 @@ def _outside_sending_hours(now: datetime) -> bool:
 def send_command(days, dry_run, include_inactive):
     """Send every due reminder (the cron entry point). Last line: sent: X, failed: Y, skipped: Z."""
     from app.models import Message
-    from app.reminders.jobs import resume_stale
-    from app.services import audit, clock, reminders
+    from app.services import audit, batch_runner, clock, reminder_rules, reminders
     from app.services.settings import get_setting
 
-    days = get_setting("reminder_days") if days is None else days
+    days = reminder_rules.default_days() if days is None else days
     sender = reminders.provider()
     if sender.problem or sender.interactive:
         problem = sender.problem or "WHATSAPP_PROVIDER=link needs a person to press send; use cloud_api or fonnte"
         click.echo(f"error: {problem}", err=True)
         click.echo("sent: 0, failed: 0, skipped: 0")
         sys.exit(2)
-    plan = reminders.plan_batch(days, not include_inactive)
+    plan = reminder_rules.plan_batch(days, not include_inactive)
     if dry_run:
         for customer in plan.to_send:
             click.echo(f"would send: {customer.nopol} {customer.customer_name} ({customer.next_service})")
@@ -98,19 +82,21 @@ def send_command(days, dry_run, include_inactive):
             click.echo(f"left out: {customer.nopol} {customer.customer_name}: {reason}")
         click.echo(f"sent: 0, failed: 0, skipped: {len(plan.left_out)}")
         return
-    if _outside_sending_hours(clock.local_now()):
+    if reminder_rules.outside_sending_hours(clock.local_now()):
         click.echo(f"quiet hours ({get_setting('quiet_start')}-{get_setting('quiet_end')} only): nothing sent")
         click.echo("sent: 0, failed: 0, skipped: 0")
         return
-    resume_stale()
+    batch_runner.resume_stale()
     with audit.acting_as(audit.CRON):
         batch = reminders.start_batch(days, not include_inactive, None, Message.CRON)
     db.session.commit()
-    reminders.run_batch(batch.id)
+    batch_runner.run_batch(batch.id)
     db.session.refresh(batch)
     progress = reminders.batch_progress(batch)
     if batch.stop_reason:
         click.echo(f"stopped: {batch.stop_reason}", err=True)
+    if progress.unconfirmed:
+        click.echo(f"unconfirmed: {progress.unconfirmed} (no answer in time; not resent: check them on /reminders/)")
     click.echo(f"sent: {progress.sent}, failed: {progress.failed}, skipped: {progress.skipped}")
     if batch.stop_reason:
         sys.exit(1)
@@ -121,12 +107,22 @@ def send_command(days, dry_run, include_inactive):
 def worker_command():
     from rq import Worker
 
-    from app.reminders.jobs import QUEUE_NAME, redis_connection
+    from app.services.batch_runner import QUEUE_NAME, redis_connection
 
     url = current_app.config.get("REDIS_URL")
     if not url:
         raise click.ClickException("REDIS_URL is not set: batches run inside the web process, no worker needed")
     Worker([QUEUE_NAME], connection=redis_connection(url)).work()
+
+
+def run_batch_job(batch_id: int):
+    """The RQ job `flask worker` runs (enqueued by its dotted name): a fresh app in the worker."""
+    from app import create_app
+    from app.services.batch_runner import run_batch
+
+    app = create_app()
+    with app.app_context():
+        run_batch(batch_id)
 
 
 def _sqlite_path():

@@ -220,6 +220,9 @@ class Message(db.Model):
     __tablename__ = "reminder_message"
 
     QUEUED, SENDING, SENT, DELIVERED, READ, FAILED = "queued", "sending", "sent", "delivered", "read", "failed"
+    # It may or may not have reached the customer (no answer in time, or the sender died while it
+    # was in flight): never sent again by a batch, cron or a retry, only by a person who chose to.
+    UNCONFIRMED = "unconfirmed"
     MANUAL, BATCH, CRON, API = "manual", "batch", "cron", "api"
 
     id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True)
@@ -244,7 +247,9 @@ class Message(db.Model):
     provider_message_id: Mapped[str | None] = mapped_column(sa.String(128), index=True)
     error_code: Mapped[str | None] = mapped_column(sa.String(32))
     error_message: Mapped[str | None] = mapped_column(sa.Text)
-    attempts: Mapped[int] = mapped_column(default=0)
+    attempts: Mapped[int] = mapped_column(default=0)  # every attempt in the message's life
+    # Attempts that got no answer (a timeout): the provider may have accepted them.
+    unanswered_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -242,7 +242,7 @@ def bench_sending(url: str, count: int, rate: float, latency: float, sequential_
     from app.config import Config
     from app.extensions import db
     from app.models import Customer, Message
-    from app.services import reminders
+    from app.services import batch_runner, reminders
     from app.whatsapp.base import OutgoingMessage
     from tests.fakes import FakeCloudApi
 
@@ -274,7 +274,7 @@ def bench_sending(url: str, count: int, rate: float, latency: float, sequential_
             batch = reminders.start_batch(3, True, None, Message.BATCH)
             db.session.commit()
             started = time.perf_counter()
-            reminders.run_batch(batch.id)
+            batch_runner.run_batch(batch.id)
             elapsed = time.perf_counter() - started
             progress = reminders.batch_progress(batch)
             assert progress.sent == count, f"only {progress.sent} of {count} sent"

@@ -74,12 +74,16 @@ class FakeServer:
                 self.in_flight -= 1
 
     def next_answer(self, recipient):
+        """The scripted answer. ("timeout", s) accepts the message at once and answers "ok" s seconds
+        later, like a slow provider: the customer receives it even when the client gave up waiting."""
         with self.lock:
             queue = self.scripts.get(recipient)
             answer = queue.popleft() if queue else "ok"
         if isinstance(answer, tuple) and answer[0] == "timeout":
+            with self.lock:
+                self.accepted[recipient.lstrip("+")] += 1
             time.sleep(answer[1])
-            return "ok"
+            return "accepted"
         return answer
 
 
@@ -101,9 +105,10 @@ class FakeCloudApi(FakeServer):
             return 401, self.error(190, "Error validating access token: Session has expired"), None
         to = payload.get("to", "")
         answer = self.next_answer(to)
-        if answer == "ok":
+        if answer in ("ok", "accepted"):
             with self.lock:
-                self.accepted[to.lstrip("+")] += 1
+                if answer == "ok":
+                    self.accepted[to.lstrip("+")] += 1
                 message_id = f"wamid.FAKE{next(self.ids):06d}"
             return 200, {"messaging_product": "whatsapp",
                          "contacts": [{"input": to, "wa_id": to.lstrip("+")}],
@@ -136,9 +141,10 @@ class FakeFonnte(FakeServer):
         if headers.get("Authorization") != self.token:
             return 200, {"reason": "token invalid", "status": False, "requestid": 2937125}, None
         answer = self.next_answer(form.get("target", ""))
-        if answer == "ok":
+        if answer in ("ok", "accepted"):
             with self.lock:
-                self.accepted[form["target"]] += 1
+                if answer == "ok":
+                    self.accepted[form["target"]] += 1
                 message_id = str(next(self.ids))
             return 200, {"detail": "success! message in queue", "id": [message_id], "process": "pending",
                          "requestid": 2937124, "Status": True, "target": [form["target"]]}, None

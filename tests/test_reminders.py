@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Customer, Message, ReminderBatch
-from app.services import clock, reminders
+from app.services import batch_runner, clock, reminder_rules, reminders
 from app.services.reminders import SendRefused
 from tests.conftest import HTMX, set_local_time
 
@@ -27,7 +27,7 @@ def _run_batch(app, days=3, only_active=True, trigger=Message.BATCH):
     with app.app_context():
         batch = reminders.start_batch(days, only_active, None, trigger)
         db.session.commit()
-        reminders.run_batch(batch.id)
+        batch_runner.run_batch(batch.id)
         db.session.refresh(batch)
         return batch.id, batch.status, batch.stop_reason, reminders.batch_progress(batch)
 
@@ -69,7 +69,7 @@ def test_timeout_is_retried_once_only(app, cloud_api, due_customers):
     _run_batch(app)
     first, second = _messages(app)
     assert (first.status, first.attempts) == (Message.SENT, 2)
-    assert (second.status, second.attempts, second.error_code) == (Message.FAILED, 2, "timeout")
+    assert (second.status, second.attempts, second.error_code) == (Message.UNCONFIRMED, 2, "timeout")
 
 
 def test_undeliverable_number_fails_permanently_with_the_reason(app, cloud_api, due_customers):
@@ -93,7 +93,7 @@ def test_expired_token_stops_the_batch_and_keeps_the_rest_queued(app, cloud_api,
         batch = db.session.get(ReminderBatch, batch_id)
         reminders.resume_batch(batch)
         db.session.commit()
-        reminders.run_batch(batch_id)
+        batch_runner.run_batch(batch_id)
         assert reminders.batch_progress(batch).sent == 5
 
 
@@ -131,7 +131,7 @@ def test_database_refuses_a_second_automatic_reminder_for_the_same_date(app, mak
 
     customer_id = make_customer()
     with app.app_context():
-        key = reminders.auto_key(customer_id, clock.today())
+        key = reminder_rules.auto_key(customer_id, clock.today())
         for _ in range(2):
             db.session.add(Message(customer_id=customer_id, trigger="cron", provider="log", to_phone="628123456789",
                                    customer_name="x", nopol="B 1 A", body="x", dedupe_key=key))
@@ -196,12 +196,12 @@ def test_kill_and_resume_sends_nobody_twice_and_drops_nobody(app, cloud_api, due
     time.sleep(1.2)  # the dead runner's heartbeat goes stale (REMINDER_STALE_SECONDS=1 in tests)
     with app.app_context():
         batch_id = db.session.scalar(sa.select(ReminderBatch.id))
-        reminders.run_batch(batch_id)
+        batch_runner.run_batch(batch_id)
     time.sleep(0.5)  # requests the killed process had started reach the fake
     messages = _messages(app)
     assert len(messages) == 20
     assert all(count == 1 for count in cloud_api.accepted.values()), "somebody got two messages"
-    unconfirmed = [m for m in messages if m.error_code == reminders.UNCONFIRMED]
+    unconfirmed = [m for m in messages if m.status == Message.UNCONFIRMED]
     sent = [m for m in messages if m.status == Message.SENT]
     assert len(sent) + len(unconfirmed) == 20, "every customer is either sent or reported"
     # At most what the killed runner had in flight: rate x latency, plus one claim of rate/5, plus
@@ -453,7 +453,7 @@ def test_batches_run_on_rq_workers_when_redis_is_configured(app, client, auth, c
     redis = pytest.importorskip("redis")
     from rq import Queue, SimpleWorker
 
-    from app.reminders.jobs import QUEUE_NAME
+    from app.services.batch_runner import QUEUE_NAME
 
     url = "redis://127.0.0.1:6379/15"
     try:

@@ -103,17 +103,18 @@ def spec() -> dict:
             "/send-reminders": {"post": {
                 "summary": "Send every due reminder (manager)",
                 "requestBody": {**_json({"type": "object", "properties": {
-                    "days_threshold": {"type": "integer", "default": 3},
+                    "days_threshold": {"type": "integer", "description": "default: the reminder_days setting (3)"},
                     "only_active": {"type": "boolean", "default": True}}})},
                 "responses": {"200": {"description": "Counts", **_json({"type": "object", "properties": {
                     "batch_id": {"type": "integer"}, "status": {"type": "string"}, "sent": {"type": "integer"},
-                    "failed": {"type": "integer"}, "skipped": {"type": "integer"},
+                    "failed": {"type": "integer"}, "unconfirmed": {"type": "integer"}, "skipped": {"type": "integer"},
                     "stop_reason": {"type": "string", "nullable": True}}})},
                     **_errors(401, 403, 409, 422, 503)}}},
             "/{id}/send-reminder": {"post": {
                 "summary": "Send one customer's reminder now", "parameters": [ID],
                 "responses": {"200": {"description": "The message", **_json({"type": "object", "properties": {
-                    "status": {"type": "string"}, "message_id": {"type": "string", "nullable": True},
+                    "status": {"type": "string", "description": "sent, failed, or unconfirmed (no answer in time)"},
+                    "message_id": {"type": "string", "nullable": True},
                     "error_code": {"type": "string", "nullable": True},
                     "error": {"type": "string", "nullable": True}, "customer": REF}})},
                     **_errors(401, 404, 409)}}},

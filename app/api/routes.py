@@ -15,7 +15,7 @@ from app.api.openapi import spec
 from app.auth.access import public
 from app.extensions import csrf, db
 from app.models import Customer, Message
-from app.services import api_tokens, reminders, stats
+from app.services import api_tokens, batch_runner, reminder_rules, reminders, stats
 from app.services import customers as service
 from app.services.customers import CustomerInvalid, CustomerQuery
 from app.services.reminders import SendRefused
@@ -230,7 +230,7 @@ def send_reminders():
     """Send every due reminder, as the manager's page does; answers when the batch is finished."""
     manager_only()
     payload = _body() if request.data else {}
-    days = payload.get("days_threshold", 3)
+    days = payload.get("days_threshold", reminder_rules.default_days())
     only_active = payload.get("only_active", True)
     if not isinstance(days, int) or isinstance(days, bool) or not 0 <= days <= 365:
         raise ApiError(422, "days_threshold must be a whole number from 0 to 365")
@@ -244,11 +244,11 @@ def send_reminders():
         db.session.rollback()
         raise ApiError(503, exc.message) from None
     db.session.commit()
-    reminders.run_batch(batch.id)
+    batch_runner.run_batch(batch.id)
     db.session.refresh(batch)
     progress = reminders.batch_progress(batch)
     return {"batch_id": batch.id, "status": batch.status, "sent": progress.sent, "failed": progress.failed,
-            "skipped": progress.skipped, "stop_reason": batch.stop_reason}
+            "unconfirmed": progress.unconfirmed, "skipped": progress.skipped, "stop_reason": batch.stop_reason}
 
 
 @api_route("/<uuid:customer_id>/send-reminder", methods=["POST"])

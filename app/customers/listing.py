@@ -2,6 +2,7 @@
 from flask import current_app, request
 
 from app.services.customers import FILTERS, SORTS, CustomerQuery
+from app.services.reminder_rules import default_days
 
 
 def _int_arg(name, default, low, high):
@@ -18,7 +19,7 @@ def list_query_from_request() -> CustomerQuery:
     return CustomerQuery(
         q=request.args.get("q", "")[:100],
         filter=filter_ if filter_ in FILTERS else "all",
-        days=_int_arg("days", 7, 1, 365),
+        days=_int_arg("days", default_days(), 1, 365),
         sort=sort if sort in SORTS else "next",
         page=_int_arg("page", 1, 1, 1_000_000),
         per_page=current_app.config["CUSTOMERS_PER_PAGE"],

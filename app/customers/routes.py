@@ -158,6 +158,9 @@ def remind(customer_id):
         ok = message.status == message.SENT
         if ok:
             notice = _("Pengingat terkirim ke %(phone)s.", phone=customer.no_hp)
+        elif message.status == message.UNCONFIRMED:
+            notice = _("Belum pasti terkirim ke %(phone)s: WhatsApp tidak menjawab tepat waktu. Periksa dulu di "
+                       "WhatsApp atau tanyakan ke pelanggan sebelum mengirim lagi.", phone=customer.no_hp)
         else:
             notice = _("Gagal mengirim: %(error)s", error=message.error_message or message.error_code)
     next_url = safe_next_url(request.form.get("next"))

@@ -1,6 +1,7 @@
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.datastructures import MultiDict
 
 from app.auth.access import manager_required
 from app.extensions import db
@@ -8,10 +9,10 @@ from app.htmx import is_htmx, redirect_page, render
 from app.models import Message, ReminderBatch
 from app.reminders import bp
 from app.reminders.forms import BatchForm
-from app.reminders.jobs import launch, resume_stale
-from app.services import reminders
-from app.services.reminders import REASONS, SendRefused
-from app.services.settings import get_setting
+from app.services import link_queue, reminder_rules, reminders
+from app.services.batch_runner import launch, resume_stale
+from app.services.reminder_rules import REASONS
+from app.services.reminders import SendRefused
 
 
 @bp.before_request
@@ -23,15 +24,17 @@ def only_managers():
 @bp.get("/")
 def index():
     """Who is due: the exact list a batch would send, who is left out and why; recent messages."""
-    form = BatchForm(request.args, meta={"csrf": False})
-    if not request.args:
-        form.days.data, form.only_active.data = get_setting("reminder_days"), True
-    plan = reminders.plan_batch(form.days.data, form.only_active.data) if form.validate() else None
+    # Opened without a choice: the default window (the setting), active customers only.
+    args = request.args or MultiDict({"days": str(reminder_rules.default_days()), "only_active": "y"})
+    form = BatchForm(args, meta={"csrf": False})
+    plan = reminder_rules.plan_batch(form.days.data, form.only_active.data) if form.validate() else None
     status = request.args.get("status")
+    status = status if status in (Message.FAILED, Message.UNCONFIRMED) else None
     return render_template(
         "reminders/index.html", form=form, plan=plan, reasons=REASONS, provider=reminders.provider(),
-        batches=reminders.recent_batches(), messages=reminders.recent_messages(status if status == Message.FAILED else None),
-        status_filter=status,
+        batches=reminders.recent_batches(), messages=reminders.recent_messages(status),
+        unconfirmed=reminders.recent_messages(Message.UNCONFIRMED), status_filter=status,
+        unconfirmed_explanation=reminders.UNCONFIRMED_EXPLANATION,
     )
 
 
@@ -60,9 +63,10 @@ def _batch_or_404(batch_id) -> ReminderBatch:
 
 def _batch_context(batch):
     provider = reminders.provider()
-    context = {"batch": batch, "progress": reminders.batch_progress(batch), "provider": provider}
+    context = {"batch": batch, "progress": reminders.batch_progress(batch), "provider": provider,
+               "unconfirmed_explanation": reminders.UNCONFIRMED_EXPLANATION}
     if provider.interactive and batch.provider == provider.name:
-        context["current"] = reminders.next_in_queue(batch)
+        context["current"] = link_queue.next_in_queue(batch)
     return context
 
 
@@ -108,6 +112,26 @@ def resume(batch_id):
     return redirect_page(url_for("reminders.batch", batch_id=batch.id))
 
 
+@bp.post("/messages/<int:message_id>/resend")
+def resend(message_id):
+    """Send an unconfirmed message again, after the manager checked it did not arrive (confirmed in the page)."""
+    message = db.get_or_404(Message, message_id)
+    try:
+        reminders.resend_unconfirmed(message, current_user)
+    except SendRefused as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        if message.status == Message.SENT:
+            flash(_("Pengingat untuk %(name)s dikirim ulang.", name=message.customer_name), "success")
+        elif message.status == Message.UNCONFIRMED:
+            flash(_("WhatsApp lagi-lagi tidak menjawab tepat waktu; belum pasti pesan untuk %(name)s sampai.",
+                    name=message.customer_name), "error")
+        else:
+            flash(_("Gagal mengirim: %(error)s", error=message.error_message or message.error_code), "error")
+    return redirect_page(url_for("reminders.index", status=Message.UNCONFIRMED, _anchor="messages"))
+
+
 def _queue_message(message_id) -> Message:
     message = db.get_or_404(Message, message_id)
     if message.batch_id is None:
@@ -119,7 +143,7 @@ def _queue_message(message_id) -> Message:
 def link_opened(message_id):
     """wa.me queue: this customer's WhatsApp was opened; show the next one."""
     message = _queue_message(message_id)
-    reminders.mark_link_opened(message)
+    link_queue.mark_link_opened(message)
     return _next_in_queue(message.batch_id)
 
 
@@ -127,13 +151,13 @@ def link_opened(message_id):
 def link_skip(message_id):
     """wa.me queue: skip this customer; show the next one."""
     message = _queue_message(message_id)
-    reminders.skip_in_queue(message)
+    link_queue.skip_in_queue(message)
     return _next_in_queue(message.batch_id)
 
 
 def _next_in_queue(batch_id):
     batch = _batch_or_404(batch_id)
-    reminders.finish_queue_if_empty(batch)
+    link_queue.finish_queue_if_empty(batch)
     if is_htmx():
         return render_template("reminders/partials/_queue.html", **_batch_context(batch))
     return redirect(url_for("reminders.batch", batch_id=batch.id))

@@ -77,6 +77,7 @@ ACTIONS = {
     "customer.remind": _l("Mengirim pengingat"),
     "reminders.batch": _l("Mengirim pengingat massal"),
     "reminders.retry": _l("Mengulang pengingat gagal"),
+    "reminders.resend": _l("Mengirim ulang pengingat yang belum pasti"),
     "import.commit": _l("Mengimpor file"),
     "customers.export": _l("Mengekspor data"),
     "settings.update": _l("Mengubah pengaturan"),

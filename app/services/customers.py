@@ -23,6 +23,7 @@ from app.services.normalize import (
     normalize_plate,
     phone_search_fragment,
 )
+from app.services.reminder_rules import due_within
 from app.services.settings import service_interval_months
 
 NAME_MAX_LENGTH = 120
@@ -237,7 +238,7 @@ class CustomerQuery:
 
     q: str = ""
     filter: str = "all"
-    days: int = 7
+    days: int | None = None  # "due within N days"; None: the reminder_days setting
     sort: str = "next"
     page: int = 1
     per_page: int = 50
@@ -305,13 +306,14 @@ def _search_condition(q: str):
     return sa.or_(*conditions)
 
 
-def _filter_condition(name: str, days: int):
+def _filter_condition(name: str, days: int | None):
+    if name == "due":
+        return due_within(days)  # the same "due" as the reminders page and the batch
     today = clock.today()
     return {
         "all": None,
         "active": Customer.is_active.is_(True),
         "inactive": Customer.is_active.is_(False),
-        "due": Customer.next_service.between(today, today + timedelta(days=days)),
         "overdue": Customer.next_service < today,
         "never": Customer.reminder_sent_count == 0,
     }[name]

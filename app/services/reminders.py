@@ -2,42 +2,38 @@
 
 Rules kept here, whatever starts the send (a row button, the batch page, cron, the API):
 - a manual send takes a one-minute lock on the customer with a single conditional UPDATE, so a
-  second click or a colleague's click at the same moment sends nothing;
+  second click or a colleague's click at the same moment sends nothing; it retries a rate limit or
+  a temporary fault within the request (a few seconds at most) before it reports;
 - an automatic reminder carries the key `auto:<customer>:<next service>`, unique in the database,
   so each customer gets one per service date however many batches run at once;
-- a batch's state is in the database: a runner claims it with a heartbeat, and a runner that died
-  is replaced; messages it left half-sent are marked unconfirmed instead of being sent again.
+- a message that may have gone out (no answer in time) is unconfirmed: only a person resends it.
+
+Who is due and what an answer means are in `reminder_rules`; running a batch in `batch_runner`;
+the wa.me click-through queue in `link_queue`.
 """
 import json
 import logging
-import math
-import random
-import threading
 import time
-import uuid
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, has_request_context
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
 from app.models import Customer, Message, ReminderBatch
 from app.services import audit, clock
+from app.services import customers as customer_service
 from app.services.messages import render_message, template_params
-from app.services.normalize import InvalidValue, normalize_phone
+from app.services.reminder_rules import MAX_ATTEMPTS, auto_key, not_retried, outcome, plan_batch
 from app.whatsapp import get_provider
 from app.whatsapp.base import OutgoingMessage, SendResult
 
 logger = logging.getLogger(__name__)
 
 MANUAL_LOCK = timedelta(seconds=60)
-MAX_ATTEMPTS = 5
-HEARTBEAT_EVERY = 2.0  # seconds
-STALE_SECONDS = 20  # a running batch silent this long has lost its runner (REMINDER_STALE_SECONDS)
-UNCONFIRMED = "unconfirmed"
+ONE_OFF_RETRY_SECONDS = 5.0  # how long a one-off send keeps retrying a rate limit (ONE_OFF_RETRY_SECONDS)
 
 
 class SendRefused(Exception):
@@ -56,72 +52,13 @@ def provider_problem_text(problem: str) -> str:
     return str(_l("WhatsApp belum bisa mengirim: %(problem)s.", problem=problem))
 
 
-def auto_key(customer_id, service_date) -> str:
-    return f"auto:{customer_id}:{service_date.isoformat()}"
+UNCONFIRMED_EXPLANATION = _l(
+    "WhatsApp tidak menjawab tepat waktu, jadi belum pasti pesan ini sampai ke pelanggan. Pesan ini tidak "
+    "dikirim ulang otomatis. Tanyakan dulu ke pelanggan atau periksa WhatsApp sebelum mengirim lagi."
+)
 
 
-# --- planning a batch ------------------------------------------------------------------------
-
-REASONS = {
-    "opted_out": _l("berhenti berlangganan"),
-    "inactive": _l("nonaktif"),
-    "invalid_number": _l("nomor HP tidak valid"),
-    "already": _l("sudah diingatkan untuk jadwal ini"),
-    "undeliverable": _l("tidak bisa dikirim ke nomor ini (ganti nomornya dulu)"),
-    "unconfirmed": _l("pengiriman sebelumnya belum pasti; kirim manual bila perlu"),
-}
-# Failures a new batch must not simply repeat: the number cannot receive WhatsApp, the customer
-# stopped marketing messages, or the earlier send may have gone out after all.
-NOT_RETRIED = {"131026": "undeliverable", "131050": "opted_out", "unconfirmed": "unconfirmed"}
-
-
-@dataclass
-class Plan:
-    days: int
-    only_active: bool
-    to_send: list = field(default_factory=list)  # customers
-    retry_ids: dict = field(default_factory=dict)  # customer id -> failed message to send again
-    left_out: list = field(default_factory=list)  # (customer, reason key)
-
-
-def plan_batch(days: int, only_active: bool) -> Plan:
-    """Exactly who a batch would remind now, and who is left out and why."""
-    today = clock.today()
-    customers = db.session.scalars(
-        sa.select(Customer)
-        .where(Customer.next_service.between(today, today + timedelta(days=days)))
-        .order_by(Customer.next_service, Customer.customer_name)
-    ).all()
-    keys = [auto_key(customer.id, customer.next_service) for customer in customers]
-    earlier = {}
-    for start in range(0, len(keys), 500):
-        for message in db.session.scalars(sa.select(Message).where(Message.dedupe_key.in_(keys[start:start + 500]))):
-            earlier[message.dedupe_key] = message
-    result = Plan(days=days, only_active=only_active)
-    for customer in customers:
-        previous = earlier.get(auto_key(customer.id, customer.next_service))
-        reason = None
-        if customer.opted_out:
-            reason = "opted_out"
-        elif only_active and not customer.is_active:
-            reason = "inactive"
-        elif previous is not None and previous.status != Message.FAILED:
-            reason = "already"
-        elif previous is not None and previous.error_code in NOT_RETRIED and previous.to_phone == customer.no_hp:
-            reason = NOT_RETRIED[previous.error_code]
-        else:
-            try:
-                normalize_phone(customer.no_hp)
-            except InvalidValue:
-                reason = "invalid_number"
-        if reason:
-            result.left_out.append((customer, reason))
-        else:
-            result.to_send.append(customer)
-            if previous is not None:
-                result.retry_ids[customer.id] = previous.id
-    return result
-
+# --- a batch -----------------------------------------------------------------------------------
 
 def _message_for(customer, trigger, user, provider_name, batch_id=None, key=None) -> dict:
     return {
@@ -161,13 +98,18 @@ def start_batch(days: int, only_active: bool, user, trigger: str) -> ReminderBat
         _message_for(customer, trigger, user, sender.name, batch.id, auto_key(customer.id, customer.next_service))
         for customer in fresh
     ])
-    retry_ids = list(plan.retry_ids.values())
-    if retry_ids:
-        # Only a message still failed is taken; a batch started at the same moment cannot take it too.
+    for customer in plan.to_send:
+        if customer.id not in plan.retry_ids:
+            continue
+        # Only a message still failed is taken (a batch started at the same moment cannot take it
+        # too); it goes to the customer's number and text as they are now.
+        current = _message_for(customer, trigger, user, sender.name, batch.id)
         db.session.execute(
-            sa.update(Message).where(Message.id.in_(retry_ids), Message.status == Message.FAILED)
+            sa.update(Message).where(Message.id == plan.retry_ids[customer.id], Message.status == Message.FAILED)
             .values(status=Message.QUEUED, batch_id=batch.id, next_attempt_at=None, provider=sender.name,
-                    trigger=trigger, updated_at=clock.utcnow())
+                    trigger=trigger, updated_at=clock.utcnow(),
+                    **{name: current[name] for name in ("to_phone", "customer_name", "nopol", "body", "template_params")})
+            .execution_options(synchronize_session=False)
         )
     queued = db.session.scalar(sa.select(sa.func.count(Message.id)).where(Message.batch_id == batch.id))
     batch.skipped = len(plan.left_out) + (len(plan.to_send) - queued)
@@ -179,13 +121,24 @@ def start_batch(days: int, only_active: bool, user, trigger: str) -> ReminderBat
 
 
 def retry_failed(batch: ReminderBatch) -> int:
-    """Queue the batch's failed messages again (not the ones that can never succeed)."""
-    permanent = set(NOT_RETRIED)
+    """Queue the batch's failed messages again ("kirim ulang yang gagal").
+
+    Not the ones that cannot succeed or may have gone out: undeliverable numbers, customers who
+    opted out, messages tried as often as a message may be; unconfirmed ones are not failed.
+    """
+    candidates = db.session.scalars(
+        sa.select(Message).where(Message.batch_id == batch.id, Message.status == Message.FAILED)
+    ).all()
+    opted_out = set(db.session.scalars(sa.select(Customer.id).where(
+        Customer.id.in_({m.customer_id for m in candidates if m.customer_id}), Customer.opted_out.is_(True))))
+    ids = [message.id for message in candidates
+           if message.customer_id not in opted_out and not_retried(message, message.to_phone) is None]
+    if not ids:
+        return 0
     result = db.session.execute(
-        sa.update(Message)
-        .where(Message.batch_id == batch.id, Message.status == Message.FAILED,
-               sa.or_(Message.error_code.is_(None), Message.error_code.not_in(permanent)))
+        sa.update(Message).where(Message.id.in_(ids), Message.status == Message.FAILED)
         .values(status=Message.QUEUED, next_attempt_at=None, updated_at=clock.utcnow())
+        .execution_options(synchronize_session=False)
     )
     if result.rowcount:
         batch.status, batch.finished_at, batch.stop_reason = ReminderBatch.PENDING, None, None
@@ -207,10 +160,11 @@ class Progress:
     sent: int  # accepted by the provider (sent, delivered or read)
     failed: int
     skipped: int
+    unconfirmed: int = 0  # may or may not have gone out; not resent automatically
 
     @property
     def done(self) -> int:
-        return self.sent + self.failed
+        return self.sent + self.failed + self.unconfirmed
 
     @property
     def percent(self) -> int:
@@ -224,12 +178,13 @@ def batch_progress(batch: ReminderBatch) -> Progress:
     ).all())
     sent = rows.get(Message.SENT, 0) + rows.get(Message.DELIVERED, 0) + rows.get(Message.READ, 0)
     return Progress(total=sum(rows.values()), queued=rows.get(Message.QUEUED, 0), sending=rows.get(Message.SENDING, 0),
-                    sent=sent, failed=rows.get(Message.FAILED, 0), skipped=batch.skipped)
+                    sent=sent, failed=rows.get(Message.FAILED, 0), skipped=batch.skipped,
+                    unconfirmed=rows.get(Message.UNCONFIRMED, 0))
 
 
 # --- recording what the provider said -----------------------------------------------------------
 
-def _count_success(customer_id, now):
+def count_success(customer_id, now):
     """The customer's counters follow from successful sends, in one atomic UPDATE."""
     if customer_id is not None:
         db.session.execute(
@@ -238,41 +193,76 @@ def _count_success(customer_id, now):
         )
 
 
-def _backoff(attempts: int, result: SendResult) -> timedelta:
-    if result.retry_after:
-        return timedelta(seconds=result.retry_after)
-    return timedelta(seconds=min(60.0, 2 ** attempts) * (0.75 + random.random() / 2))
+def _opt_out(message: Message, result: SendResult):
+    """The provider says the customer stopped these messages: the same opt-out as a STOP reply."""
+    customer = db.session.get(Customer, message.customer_id) if message.customer_id else None
+    if customer is None:
+        return
+    reason = result.error_message or result.error_code or ""
+    if has_request_context():
+        customer_service.opt_out(customer, reason)
+    else:
+        with audit.acting_as(audit.WEBHOOK):  # WhatsApp's answer, not a person's doing
+            customer_service.opt_out(customer, reason)
 
 
 def record_result(message: Message, result: SendResult, automatic: bool) -> str | None:
-    """Store one send's outcome. Returns a reason when the whole batch must stop."""
+    """Store one send's outcome (its attempt already counted). Returns why the batch must stop."""
     now = clock.utcnow()
-    message.error_code, message.error_message = result.error_code, result.error_message
-    if result.ok:
-        message.status, message.sent_at = Message.SENT, now
-        message.provider_message_id = result.provider_message_id
+    decision = outcome(result, message.attempts, message.unanswered_attempts, automatic)
+    if result.ambiguous:
+        message.unanswered_attempts += 1
+    message.status, message.updated_at = decision.status, now
+    if decision.status == Message.SENT:
+        message.sent_at, message.provider_message_id = now, result.provider_message_id
         message.error_code = message.error_message = None
-        _count_success(message.customer_id, now)
+        count_success(message.customer_id, now)
         return None
-    if result.fatal:
-        # Not accepted: it stays queued and goes out when the batch is resumed after the fix.
-        message.status = Message.QUEUED if automatic else Message.FAILED
-        message.failed_at = None if automatic else now
-        return result.error_message or result.error_code
-    may_retry = result.retryable and automatic and message.attempts < MAX_ATTEMPTS
-    if result.ambiguous and message.attempts >= 2:
-        may_retry = False  # a timeout may have been accepted: one more try at most
-    if may_retry:
-        message.status, message.next_attempt_at = Message.QUEUED, now + _backoff(message.attempts, result)
-        return None
-    message.status, message.failed_at = Message.FAILED, now
-    if result.opted_out and message.customer_id is not None:
-        db.session.execute(sa.update(Customer).where(Customer.id == message.customer_id)
-                           .values(opted_out=True, opted_out_at=now))
-    return None
+    message.error_code, message.error_message = result.error_code, result.error_message
+    if decision.status == Message.QUEUED:
+        message.next_attempt_at = now + decision.wait if decision.wait else None
+        message.failed_at = None
+    else:
+        message.failed_at = now
+    if result.opted_out:
+        _opt_out(message, result)
+    return decision.stop_reason
 
 
-# --- one customer now ---------------------------------------------------------------------------
+# --- one message now, retried within the request ------------------------------------------------
+
+def _send_within_request(sender, message: Message) -> SendResult:
+    """Send `message`, retrying rate limits and temporary faults for a few seconds.
+
+    Honours Retry-After when it fits in the time left. A timeout is not retried: the provider may
+    have accepted the message, and a second copy is worse than a question to the customer.
+    """
+    budget = float(current_app.config.get("ONE_OFF_RETRY_SECONDS", ONE_OFF_RETRY_SECONDS))
+    deadline = time.monotonic() + budget
+    outgoing = OutgoingMessage(message.to_phone, message.body, json.loads(message.template_params or "[]"))
+    while True:
+        result = sender.send(outgoing)
+        if result.ok or result.ambiguous or not result.retryable or message.attempts >= MAX_ATTEMPTS:
+            return result
+        pause = result.retry_after or 0.5 * 2 ** (message.attempts - 1)  # 0.5 s, 1 s, 2 s
+        if time.monotonic() + pause > deadline:
+            return result
+        time.sleep(pause)
+        message.attempts += 1
+        db.session.commit()  # the attempt is counted before it is made
+
+
+def _deliver_now(sender, message: Message, customer: Customer | None):
+    message.status, message.attempts = Message.SENDING, message.attempts + 1
+    db.session.commit()
+    result = _send_within_request(sender, message)
+    record_result(message, result, automatic=False)
+    if message.status == Message.FAILED and customer is not None:
+        _release_manual_lock(customer.id)  # nothing went out: trying again at once is fine
+    db.session.commit()
+    if customer is not None:
+        db.session.refresh(customer)
+
 
 def _take_manual_lock(customer: Customer) -> bool:
     now = clock.utcnow()
@@ -292,9 +282,7 @@ def _release_manual_lock(customer_id):
                        .execution_options(synchronize_session=False))
 
 
-def send_now(customer: Customer, user, trigger: str = Message.MANUAL) -> Message:
-    """Send this customer's reminder now (row button, detail page, API)."""
-    sender = provider()
+def _check_can_send(sender, customer: Customer):
     if sender.problem:
         raise SendRefused(provider_problem_text(sender.problem))
     if customer.opted_out:
@@ -304,219 +292,47 @@ def send_now(customer: Customer, user, trigger: str = Message.MANUAL) -> Message
     if not _take_manual_lock(customer):
         raise SendRefused(_l("Pengingat untuk %(name)s baru saja dikirim. Tunggu satu menit sebelum mengirim lagi.",
                              name=customer.customer_name))
+
+
+def send_now(customer: Customer, user, trigger: str = Message.MANUAL) -> Message:
+    """Send this customer's reminder now (row button, detail page, API).
+
+    The message ends sent, failed (nothing went out) or unconfirmed (no answer in time).
+    """
+    sender = provider()
+    _check_can_send(sender, customer)
     message = Message(**_message_for(customer, trigger, user, sender.name))
-    message.status, message.attempts = Message.SENDING, 1
     db.session.add(message)
     db.session.flush()
     audit.record("customer.remind", customer, details={"message": message.id})
-    db.session.commit()
-    result = sender.send(OutgoingMessage(message.to_phone, message.body, json.loads(message.template_params)))
-    record_result(message, result, automatic=False)
-    if not result.ok:
-        _release_manual_lock(customer.id)  # nothing went out: trying again at once is fine
-    db.session.commit()
-    db.session.refresh(customer)
+    _deliver_now(sender, message, customer)
     return message
 
 
-# --- the batch runner --------------------------------------------------------------------------
-
-class RateLimiter:
-    """Start at most `rate` sends a second, evenly spaced (thread-safe)."""
-
-    def __init__(self, rate: float):
-        self.interval = 1.0 / rate if rate > 0 else 0.0
-        self.next_slot = time.monotonic()
-        self.lock = threading.Lock()
-
-    def wait(self):
-        with self.lock:
-            now = time.monotonic()
-            slot = max(now, self.next_slot)
-            self.next_slot = slot + self.interval
-        if slot > now:
-            time.sleep(slot - now)
-
-
-def _stale_after() -> timedelta:
-    return timedelta(seconds=float(current_app.config.get("REMINDER_STALE_SECONDS", STALE_SECONDS)))
-
-
-def _claim_batch(batch_id: int, runner: str) -> bool:
-    now = clock.utcnow()
-    result = db.session.execute(
-        sa.update(ReminderBatch)
-        .where(ReminderBatch.id == batch_id,
-               sa.or_(ReminderBatch.status == ReminderBatch.PENDING,
-                      sa.and_(ReminderBatch.status == ReminderBatch.RUNNING,
-                              sa.or_(ReminderBatch.heartbeat_at.is_(None),
-                                     ReminderBatch.heartbeat_at < now - _stale_after()))))
-        .values(status=ReminderBatch.RUNNING, runner=runner, heartbeat_at=now,
-                started_at=sa.func.coalesce(ReminderBatch.started_at, now))
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
-    return result.rowcount == 1
-
-
-def _beat(batch_id: int, runner: str) -> bool:
-    """Keep the claim alive; False when the batch was stopped or taken over meanwhile."""
-    result = db.session.execute(
-        sa.update(ReminderBatch)
-        .where(ReminderBatch.id == batch_id, ReminderBatch.runner == runner,
-               ReminderBatch.status == ReminderBatch.RUNNING)
-        .values(heartbeat_at=clock.utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
-    return result.rowcount == 1
-
-
-def _mark_unconfirmed(batch_id: int):
-    """Messages a dead runner was sending may or may not have gone out: never resend them blindly."""
-    db.session.execute(
-        sa.update(Message).where(Message.batch_id == batch_id, Message.status == Message.SENDING)
-        .values(status=Message.FAILED, error_code=UNCONFIRMED, failed_at=clock.utcnow(),
-                error_message=str(_l("Pengiriman terputus; belum pasti terkirim. Periksa dulu sebelum mengirim ulang.")))
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
-
-
-def _claim_messages(batch_id: int, limit: int) -> list[Message]:
-    now = clock.utcnow()
-    messages = db.session.scalars(
-        sa.select(Message)
-        .where(Message.batch_id == batch_id, Message.status == Message.QUEUED,
-               sa.or_(Message.next_attempt_at.is_(None), Message.next_attempt_at <= now))
-        .order_by(Message.id).limit(limit)
-    ).all()
-    for message in messages:
-        message.status, message.attempts = Message.SENDING, message.attempts + 1
-    db.session.commit()
-    return messages
-
-
-def _waiting(batch_id: int) -> tuple[int, object]:
-    """How many messages still wait for a later retry, and the earliest time one is due."""
-    count, earliest = db.session.execute(
-        sa.select(sa.func.count(Message.id), sa.func.min(Message.next_attempt_at))
-        .where(Message.batch_id == batch_id, Message.status == Message.QUEUED)
-    ).one()
-    return count, earliest
-
-
-def run_batch(batch_id: int) -> ReminderBatch | None:
-    """Send a batch's queued messages at the provider's rate, concurrently; returns when it ends.
-
-    Safe to call from several processes: only one claims the batch at a time.
-    """
-    runner = uuid.uuid4().hex
-    if not _claim_batch(batch_id, runner):
-        return None
+def resend_unconfirmed(message: Message, user) -> Message:
+    """A person checked and chose to send an unconfirmed message again (audited)."""
+    if message.status != Message.UNCONFIRMED:
+        raise SendRefused(_l("Pesan ini tidak berstatus belum pasti; tidak dikirim ulang."))
+    customer = db.session.get(Customer, message.customer_id) if message.customer_id else None
+    if customer is None:
+        raise SendRefused(_l("Pelanggan ini sudah dihapus; pesan tidak dikirim ulang."))
     sender = provider()
-    batch = db.session.get(ReminderBatch, batch_id)
-    if sender.interactive or sender.problem:
-        # wa.me links are sent by a person, one click at a time; nothing to run here.
-        batch.status = ReminderBatch.PENDING if sender.interactive else ReminderBatch.STOPPED
-        batch.stop_reason = None if sender.interactive else provider_problem_text(sender.problem)
-        db.session.commit()
-        return batch
-    _mark_unconfirmed(batch_id)
-    limiter = RateLimiter(sender.rate)
-    workers = max(2, min(32, math.ceil(sender.rate * 2)))
-    claim_size = max(1, math.ceil(sender.rate / 5))
-    stop_reason = None
-    in_flight = {}
-    last_beat = time.monotonic()
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"batch-{batch_id}") as pool:
-        while True:
-            if time.monotonic() - last_beat > HEARTBEAT_EVERY:
-                if not _beat(batch_id, runner):
-                    stop_reason = stop_reason or "taken over"
-                last_beat = time.monotonic()
-            if stop_reason is None and len(in_flight) < workers:
-                # Claim only what starts within a fifth of a second: if this process dies, few
-                # messages are left half-sent (they are reported as unconfirmed, not resent).
-                for message in _claim_messages(batch_id, min(workers - len(in_flight), claim_size)):
-                    outgoing = OutgoingMessage(message.to_phone, message.body, json.loads(message.template_params or "[]"))
-                    limiter.wait()
-                    in_flight[pool.submit(sender.send, outgoing)] = message.id
-            if in_flight:
-                done, _ = wait(list(in_flight), timeout=0.05, return_when=FIRST_COMPLETED)
-                for future in done:
-                    message = db.session.get(Message, in_flight.pop(future))
-                    reason = record_result(message, future.result(), automatic=True)
-                    stop_reason = stop_reason or reason
-                if done:
-                    db.session.commit()
-                continue
-            if stop_reason is not None:
-                break
-            waiting, earliest = _waiting(batch_id)
-            if not waiting:
-                break
-            pause = (earliest - clock.utcnow()).total_seconds() if earliest else 0.05
-            time.sleep(min(max(pause, 0.05), HEARTBEAT_EVERY))
-    batch = db.session.get(ReminderBatch, batch_id)
-    db.session.refresh(batch)
-    if batch.runner == runner and batch.status == ReminderBatch.RUNNING:
-        if stop_reason and stop_reason != "taken over":
-            batch.status, batch.stop_reason = ReminderBatch.STOPPED, stop_reason
-        else:
-            batch.status = ReminderBatch.DONE
-        batch.finished_at = clock.utcnow()
-        db.session.commit()
-    return batch
-
-
-def stale_batches() -> list[int]:
-    """Running batches whose runner went quiet, and pending ones nobody started."""
-    cutoff = clock.utcnow() - _stale_after()
-    return list(db.session.scalars(
-        sa.select(ReminderBatch.id).where(
-            sa.or_(sa.and_(ReminderBatch.status == ReminderBatch.RUNNING, ReminderBatch.heartbeat_at < cutoff),
-                   sa.and_(ReminderBatch.status == ReminderBatch.PENDING, ReminderBatch.created_at < cutoff)))
-    ))
-
-
-# --- the click-through queue (wa.me links) ---------------------------------------------------
-
-def next_in_queue(batch: ReminderBatch) -> Message | None:
-    return db.session.scalar(
-        sa.select(Message).where(Message.batch_id == batch.id, Message.status == Message.QUEUED)
-        .order_by(Message.id).limit(1)
-    )
-
-
-def mark_link_opened(message: Message) -> bool:
-    """The person opened this customer's wa.me link: recorded once, however often it is clicked."""
-    now = clock.utcnow()
-    result = db.session.execute(
-        sa.update(Message).where(Message.id == message.id, Message.status == Message.QUEUED)
-        .values(status=Message.SENT, sent_at=now, attempts=Message.attempts + 1, updated_at=now)
+    _check_can_send(sender, customer)
+    # Claimed with a conditional UPDATE: a second click, or a colleague's, sends nothing.
+    claimed = db.session.execute(
+        sa.update(Message).where(Message.id == message.id, Message.status == Message.UNCONFIRMED)
+        .values(status=Message.SENDING, provider=sender.name, user_id=user.id if user else None,
+                updated_at=clock.utcnow())
         .execution_options(synchronize_session=False)
-    )
-    if result.rowcount == 1:
-        _count_success(message.customer_id, now)
+    ).rowcount
+    if not claimed:
+        db.session.rollback()
+        raise SendRefused(_l("Pesan ini sedang atau sudah dikirim ulang."))
+    audit.record("reminders.resend", customer, details={"message": message.id})
     db.session.commit()
-    return result.rowcount == 1
-
-
-def skip_in_queue(message: Message):
-    db.session.execute(
-        sa.update(Message).where(Message.id == message.id, Message.status == Message.QUEUED)
-        .values(status=Message.FAILED, error_code="skipped", failed_at=clock.utcnow(),
-                error_message=str(_l("Dilewati oleh petugas.")))
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
-
-
-def finish_queue_if_empty(batch: ReminderBatch):
-    if next_in_queue(batch) is None and batch.status in (ReminderBatch.PENDING, ReminderBatch.RUNNING):
-        batch.status, batch.finished_at = ReminderBatch.DONE, clock.utcnow()
-        db.session.commit()
+    db.session.refresh(message)
+    _deliver_now(sender, message, customer)
+    return message
 
 
 # --- lists -------------------------------------------------------------------------------------

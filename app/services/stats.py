@@ -46,7 +46,8 @@ def cached(function):
 
 
 ACCEPTED = (Message.SENT, Message.DELIVERED, Message.READ)
-ATTEMPTED = (Message.SENT, Message.DELIVERED, Message.READ, Message.FAILED)
+# An unconfirmed message was attempted; it is neither a success nor a failure.
+ATTEMPTED = (Message.SENT, Message.DELIVERED, Message.READ, Message.FAILED, Message.UNCONFIRMED)
 CAME_BACK_DAYS = 30
 
 
@@ -84,6 +85,7 @@ class Summary:
     delivered_in_period: int
     read_in_period: int
     failed_in_period: int
+    unconfirmed_in_period: int  # may or may not have reached the customer (no answer in time)
     attempted_in_period: int
     delivery_rate: float | None  # delivered or read, over sent
     send_success_rate: float | None  # sent, over attempted
@@ -150,11 +152,11 @@ def _status_counts(ranges: dict) -> dict:
 
 
 def _outcomes(by_status: dict) -> dict:
-    """Accepted (sent, delivered or read), delivered or read, read and failed, from status counts."""
+    """Accepted (sent, delivered or read), delivered or read, read, failed and unconfirmed, from status counts."""
     read = by_status.get(Message.READ, 0)
     delivered = by_status.get(Message.DELIVERED, 0) + read
     return {"sent": sum(by_status.get(status, 0) for status in ACCEPTED), "delivered": delivered, "read": read,
-            "failed": by_status.get(Message.FAILED, 0)}
+            "failed": by_status.get(Message.FAILED, 0), "unconfirmed": by_status.get(Message.UNCONFIRMED, 0)}
 
 
 def _count_messages(period: Period) -> dict:
@@ -164,10 +166,11 @@ def _count_messages(period: Period) -> dict:
         for name, days in (("sent_today", 1), ("sent_last_7_days", 7), ("sent_last_30_days", 30))
     })
     period_counts = _outcomes(_status_counts({"period": period.utc_bounds})["period"])
-    sent, failed, delivered = period_counts["sent"], period_counts["failed"], period_counts["delivered"]
+    sent, delivered = period_counts["sent"], period_counts["delivered"]
+    attempted = sent + period_counts["failed"] + period_counts["unconfirmed"]
     return {**recent, **{f"{name}_in_period": count for name, count in period_counts.items()},
-            "attempted_in_period": sent + failed,
-            "delivery_rate": _ratio(delivered, sent), "send_success_rate": _ratio(sent, sent + failed)}
+            "attempted_in_period": attempted,
+            "delivery_rate": _ratio(delivered, sent), "send_success_rate": _ratio(sent, attempted)}
 
 
 def _top_failures(period: Period, limit=5) -> list[dict]:

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import Customer, Message
 from app.services import clock, customers
+from app.whatsapp.cloud_api import means_opted_out
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ def apply_status(provider_message_id: str, status: str, timestamp=None, error_co
         message.status, message.failed_at = Message.FAILED, when
         message.error_code = str(error_code) if error_code else None
         message.error_message = error_text
-        if str(error_code) == "131050" and message.customer_id:
+        if means_opted_out(error_code) and message.customer_id:
             opt_out_customers(sa.select(Customer).where(Customer.id == message.customer_id),
                               f"{error_code} {error_text or ''}".strip())
         return True

@@ -3,6 +3,7 @@ import threading
 from dataclasses import dataclass, field
 
 import requests
+from urllib3.exceptions import NewConnectionError
 
 
 @dataclass
@@ -64,12 +65,29 @@ class Provider:
     def post(self, url: str, **kwargs) -> tuple[requests.Response | None, SendResult | None]:
         """POST with the timeout; a network failure comes back as the result to record.
 
-        A timeout is ambiguous: the provider may have accepted the message before we gave up.
+        A timeout while waiting for the answer, or a connection lost after the request went out, is
+        ambiguous: the provider may have accepted the message. A connection that was never made
+        (refused, unknown host, connect timeout) surely sent nothing.
         """
         try:
             return self.http.post(url, timeout=self.timeout, **kwargs), None
+        except requests.ConnectTimeout as exc:
+            return None, self._network_failure(exc)
         except requests.Timeout:
             return None, SendResult(ok=False, error_code="timeout", error_message=f"no answer from {self.name} in time",
                                     retryable=True, ambiguous=True)
+        except requests.ConnectionError as exc:
+            return None, self._network_failure(exc, ambiguous=not _never_connected(exc))
         except requests.RequestException as exc:
-            return None, SendResult(ok=False, error_code="network", error_message=str(exc)[:300], retryable=True)
+            return None, self._network_failure(exc)
+
+    @staticmethod
+    def _network_failure(exc, ambiguous=False) -> SendResult:
+        return SendResult(ok=False, error_code="network", error_message=str(exc)[:300], retryable=True,
+                          ambiguous=ambiguous)
+
+
+def _never_connected(exc: requests.ConnectionError) -> bool:
+    """The connection was refused or the host unknown: nothing reached the provider."""
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, NewConnectionError)

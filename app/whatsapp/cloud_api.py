@@ -4,9 +4,27 @@ from app.whatsapp.base import OutgoingMessage, Provider, SendResult
 # WHATSAPP.md's table: classify by error.code, not by HTTP status.
 RATE_LIMITED = {130429, 80007, 4, 131056}
 TEMPORARY = {1, 2, 131000, 131016, 131057}
-OPTED_OUT = {131050}
+OPTED_OUT = {131050}  # the recipient stopped marketing messages (also reported by status webhooks)
+UNDELIVERABLE = {131026}  # the number is not on WhatsApp: permanent until the number is changed
 STOP_BATCH = {132015, 132016, 0, 10, 190, 131048, 368, 131031, 131042} | set(range(200, 300))
-# Everything else (131026 undeliverable, 131047, bad parameters, missing template) is permanent.
+# Everything else (131047, bad parameters, missing template) is permanent for this message.
+
+
+def _code(code) -> int | None:
+    try:
+        return int(code)
+    except (TypeError, ValueError):
+        return None
+
+
+def means_opted_out(code) -> bool:
+    """Whether an error code (a send's answer or a failed status webhook) says the customer opted out."""
+    return _code(code) in OPTED_OUT
+
+
+def means_undeliverable(code) -> bool:
+    """Whether a stored error code says the number cannot receive WhatsApp."""
+    return _code(code) in UNDELIVERABLE
 
 
 def classify_error(code: int | None, message: str, http_status: int) -> SendResult:
@@ -17,7 +35,7 @@ def classify_error(code: int | None, message: str, http_status: int) -> SendResu
         return SendResult(ok=False, error_code=str(code or http_status), error_message=text, retryable=True)
     if code in STOP_BATCH:
         return SendResult(ok=False, error_code=str(code), error_message=text, fatal=True)
-    if code in OPTED_OUT:
+    if means_opted_out(code):
         return SendResult(ok=False, error_code=str(code), error_message=text, opted_out=True)
     if code is None and http_status >= 400:
         return SendResult(ok=False, error_code=str(http_status), error_message=text, retryable=http_status == 429)

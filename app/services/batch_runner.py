@@ -1,0 +1,230 @@
+"""Running a batch: claim it, send its queued messages at the provider's rate on worker threads,
+record each answer, keep a heartbeat; and launching that in the background.
+
+A batch's state is in the database, so it does not matter which process runs it or whether one
+dies halfway: a runner claims the batch with a heartbeat, a runner that went quiet is replaced,
+and the messages it left half-sent become unconfirmed instead of being sent again. Each answer is
+committed as it arrives.
+
+In the background means a thread of this process by default, or an RQ worker (`flask worker`)
+when REDIS_URL is set; the worker runs `app.cli.run_batch_job`, which builds its own app.
+"""
+import json
+import logging
+import math
+import threading
+import time
+import uuid
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from app.extensions import db
+from app.models import Message, ReminderBatch
+from app.services import clock
+from app.services.reminders import provider, provider_problem_text, record_result
+from app.whatsapp.base import OutgoingMessage
+
+logger = logging.getLogger(__name__)
+
+HEARTBEAT_EVERY = 2.0  # seconds
+STALE_SECONDS = 20  # a running batch silent this long has lost its runner (REMINDER_STALE_SECONDS)
+INTERRUPTED = "interrupted"  # the error code of a message whose sender died while it was in flight
+QUEUE_NAME = "reminders"
+RQ_JOB = "app.cli.run_batch_job"
+
+
+class RateLimiter:
+    """Start at most `rate` sends a second, evenly spaced (thread-safe)."""
+
+    def __init__(self, rate: float):
+        self.interval = 1.0 / rate if rate > 0 else 0.0
+        self.next_slot = time.monotonic()
+        self.lock = threading.Lock()
+
+    def wait(self):
+        with self.lock:
+            now = time.monotonic()
+            slot = max(now, self.next_slot)
+            self.next_slot = slot + self.interval
+        if slot > now:
+            time.sleep(slot - now)
+
+
+def _stale_after() -> timedelta:
+    return timedelta(seconds=float(current_app.config.get("REMINDER_STALE_SECONDS", STALE_SECONDS)))
+
+
+def _claim_batch(batch_id: int, runner: str) -> bool:
+    now = clock.utcnow()
+    result = db.session.execute(
+        sa.update(ReminderBatch)
+        .where(ReminderBatch.id == batch_id,
+               sa.or_(ReminderBatch.status == ReminderBatch.PENDING,
+                      sa.and_(ReminderBatch.status == ReminderBatch.RUNNING,
+                              sa.or_(ReminderBatch.heartbeat_at.is_(None),
+                                     ReminderBatch.heartbeat_at < now - _stale_after()))))
+        .values(status=ReminderBatch.RUNNING, runner=runner, heartbeat_at=now,
+                started_at=sa.func.coalesce(ReminderBatch.started_at, now))
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def _beat(batch_id: int, runner: str) -> bool:
+    """Keep the claim alive; False when the batch was stopped or taken over meanwhile."""
+    result = db.session.execute(
+        sa.update(ReminderBatch)
+        .where(ReminderBatch.id == batch_id, ReminderBatch.runner == runner,
+               ReminderBatch.status == ReminderBatch.RUNNING)
+        .values(heartbeat_at=clock.utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def _mark_unconfirmed(batch_id: int):
+    """Messages a dead runner was sending may or may not have gone out: never resend them blindly."""
+    db.session.execute(
+        sa.update(Message).where(Message.batch_id == batch_id, Message.status == Message.SENDING)
+        .values(status=Message.UNCONFIRMED, error_code=INTERRUPTED, failed_at=clock.utcnow(),
+                error_message=str(_l("Pengiriman terputus; belum pasti terkirim. Periksa dulu sebelum mengirim ulang.")))
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+
+
+def _claim_messages(batch_id: int, limit: int) -> list[Message]:
+    now = clock.utcnow()
+    messages = db.session.scalars(
+        sa.select(Message)
+        .where(Message.batch_id == batch_id, Message.status == Message.QUEUED,
+               sa.or_(Message.next_attempt_at.is_(None), Message.next_attempt_at <= now))
+        .order_by(Message.id).limit(limit)
+    ).all()
+    for message in messages:
+        message.status, message.attempts = Message.SENDING, message.attempts + 1
+    db.session.commit()
+    return messages
+
+
+def _waiting(batch_id: int) -> tuple[int, object]:
+    """How many messages still wait for a later retry, and the earliest time one is due."""
+    count, earliest = db.session.execute(
+        sa.select(sa.func.count(Message.id), sa.func.min(Message.next_attempt_at))
+        .where(Message.batch_id == batch_id, Message.status == Message.QUEUED)
+    ).one()
+    return count, earliest
+
+
+def run_batch(batch_id: int) -> ReminderBatch | None:
+    """Send a batch's queued messages at the provider's rate, concurrently; returns when it ends.
+
+    Safe to call from several processes: only one claims the batch at a time.
+    """
+    runner = uuid.uuid4().hex
+    if not _claim_batch(batch_id, runner):
+        return None
+    sender = provider()
+    batch = db.session.get(ReminderBatch, batch_id)
+    if sender.interactive or sender.problem:
+        # wa.me links are sent by a person, one click at a time; nothing to run here.
+        batch.status = ReminderBatch.PENDING if sender.interactive else ReminderBatch.STOPPED
+        batch.stop_reason = None if sender.interactive else provider_problem_text(sender.problem)
+        db.session.commit()
+        return batch
+    _mark_unconfirmed(batch_id)
+    limiter = RateLimiter(sender.rate)
+    workers = max(2, min(32, math.ceil(sender.rate * 2)))
+    claim_size = max(1, math.ceil(sender.rate / 5))
+    stop_reason = None
+    in_flight = {}
+    last_beat = time.monotonic()
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"batch-{batch_id}") as pool:
+        while True:
+            if time.monotonic() - last_beat > HEARTBEAT_EVERY:
+                if not _beat(batch_id, runner):
+                    stop_reason = stop_reason or "taken over"
+                last_beat = time.monotonic()
+            if stop_reason is None and len(in_flight) < workers:
+                # Claim only what starts within a fifth of a second: if this process dies, few
+                # messages are left half-sent (they are reported as unconfirmed, not resent).
+                for message in _claim_messages(batch_id, min(workers - len(in_flight), claim_size)):
+                    outgoing = OutgoingMessage(message.to_phone, message.body, json.loads(message.template_params or "[]"))
+                    limiter.wait()
+                    in_flight[pool.submit(sender.send, outgoing)] = message.id
+            if in_flight:
+                done, _ = wait(list(in_flight), timeout=0.05, return_when=FIRST_COMPLETED)
+                for future in done:
+                    message = db.session.get(Message, in_flight.pop(future))
+                    reason = record_result(message, future.result(), automatic=True)
+                    stop_reason = stop_reason or reason
+                if done:
+                    db.session.commit()
+                continue
+            if stop_reason is not None:
+                break
+            waiting, earliest = _waiting(batch_id)
+            if not waiting:
+                break
+            pause = (earliest - clock.utcnow()).total_seconds() if earliest else 0.05
+            time.sleep(min(max(pause, 0.05), HEARTBEAT_EVERY))
+    batch = db.session.get(ReminderBatch, batch_id)
+    db.session.refresh(batch)
+    if batch.runner == runner and batch.status == ReminderBatch.RUNNING:
+        if stop_reason and stop_reason != "taken over":
+            batch.status, batch.stop_reason = ReminderBatch.STOPPED, stop_reason
+        else:
+            batch.status = ReminderBatch.DONE
+        batch.finished_at = clock.utcnow()
+        db.session.commit()
+    return batch
+
+
+def stale_batches() -> list[int]:
+    """Running batches whose runner went quiet, and pending ones nobody started."""
+    cutoff = clock.utcnow() - _stale_after()
+    return list(db.session.scalars(
+        sa.select(ReminderBatch.id).where(
+            sa.or_(sa.and_(ReminderBatch.status == ReminderBatch.RUNNING, ReminderBatch.heartbeat_at < cutoff),
+                   sa.and_(ReminderBatch.status == ReminderBatch.PENDING, ReminderBatch.created_at < cutoff)))
+    ))
+
+
+# --- in the background -------------------------------------------------------------------------
+
+def redis_connection(url: str):
+    from redis import Redis
+
+    return Redis.from_url(url)
+
+
+def launch(batch_id: int):
+    """Start running a batch in the background."""
+    url = current_app.config.get("REDIS_URL")
+    if url:
+        from rq import Queue
+
+        Queue(QUEUE_NAME, connection=redis_connection(url)).enqueue(RQ_JOB, batch_id, job_timeout=6 * 3600)
+        return
+    app = current_app._get_current_object()
+    threading.Thread(target=_run_in_thread, args=(app, batch_id), name=f"batch-{batch_id}", daemon=True).start()
+
+
+def _run_in_thread(app, batch_id: int):
+    with app.app_context():
+        try:
+            run_batch(batch_id)
+        except Exception:  # the batch stays claimed; its heartbeat goes stale and it is resumed
+            logger.exception("reminder batch %s failed", batch_id)
+
+
+def resume_stale():
+    """Take over batches whose runner died (called on progress polls and by cron)."""
+    for batch_id in stale_batches():
+        launch(batch_id)
