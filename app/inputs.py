@@ -40,7 +40,7 @@ def _refuse(status, message, fields=None):
 
 
 def refuse_bad_input():
-    """Before every request: too-deep JSON → 400; a NUL in the path, query, form or JSON → 400/422."""
+    """Before every request: too-deep JSON → 400; NUL in the path, query, form, file name or JSON → 400/422."""
     if request.is_json and json_depth(request.get_data(cache=True)) > MAX_JSON_DEPTH:
         return _refuse(400, _("JSON bersarang terlalu dalam (maks. %(n)d tingkat).", n=MAX_JSON_DEPTH))
     if request.blueprint == "webhooks":
@@ -48,6 +48,7 @@ def refuse_bad_input():
     fields = [name for name in ("path",) if has_nul(request.path)]
     fields += [key for key, values in request.args.lists() if has_nul(key) or any(map(has_nul, values))]
     fields += [key for key, values in request.form.lists() if has_nul(key) or any(map(has_nul, values))]
+    fields += [key for key, upload in request.files.items(multi=True) if has_nul(upload.filename)]
     if request.is_json:
         fields += nul_paths(request.get_json(silent=True))
     if fields:

@@ -213,6 +213,12 @@ def test_settings_texts_refuse_nul(app, client, auth):
     assert "Bengkel\x00Maju" not in client.get("/settings/").text
 
 
+def test_upload_whose_file_name_has_nul_is_refused(app, client, auth):
+    auth.login_staff()
+    response = upload(client, "pelanggan\x00.csv", b"Nama;Nopol;No HP\nBudi;B 1 A;08123456789\n")
+    assert response.status_code == 400 and NUL_MESSAGE in response.text
+
+
 def test_import_cell_with_nul_refuses_that_row_and_commits_the_rest(app, client, auth):
     auth.login_staff()
     data = "Nama;Nopol;No HP;Catatan\nBudi;B 1 A;08123456789;rusak\x00\nSiti;D 2 B;08129998888;baik\n"
