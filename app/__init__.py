@@ -16,6 +16,7 @@ def create_app(config=None):
     )
     app.config.from_object(config or Config())
     treat_translations_as_text(app)  # before anything can format user data into a translated string
+    register_converters(app)
     if app.config.get("TRUST_PROXIES"):
         from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -31,6 +32,12 @@ def create_app(config=None):
     if not app.testing:  # tests keep pytest's log capture
         configure_logging(app.config["LOG_LEVEL"])
     return app
+
+
+def register_converters(app):
+    from app.routing import DatabaseIdConverter
+
+    app.url_map.converters["int"] = DatabaseIdConverter  # before any route is added
 
 
 def register_extensions(app):
@@ -77,10 +84,12 @@ def register_blueprints(app):
 def register_request_hooks(app):
     from app.auth.access import require_login_and_setup
     from app.htmx import add_vary_header
+    from app.inputs import refuse_bad_input
     from app.logs import finish_request, start_request
     from app.security import add_security_headers
 
     app.before_request(start_request)  # first: every later line of the request carries its id
+    app.before_request(refuse_bad_input)  # before anything reads the request or the database
     app.before_request(require_login_and_setup)
     app.after_request(add_vary_header)
     app.after_request(add_security_headers)

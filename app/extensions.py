@@ -37,3 +37,21 @@ def _tune_sqlite(dbapi_connection, _record):
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA cache_size=-32000")  # 32 MB: bulk imports touch many index pages
     cursor.close()
+
+
+@event.listens_for(Engine, "savepoint")
+def _begin_before_sqlite_savepoint(connection, _name):
+    """Open SQLite's transaction before a SAVEPOINT, so releasing the savepoint commits nothing.
+
+    pysqlite sends BEGIN by itself only before INSERT/UPDATE/DELETE. A SAVEPOINT sent outside a
+    transaction starts SQLite's own one, which its RELEASE then commits: a bulk import committed
+    record by record and a failure or a killed worker left the first ones written. SQLAlchemy's
+    recipe for pysqlite (isolation_level=None, BEGIN on every transaction) fixes that too, but a
+    deferred BEGIN before the first SELECT makes a later write fail at once ("database is locked")
+    when another process wrote in between, instead of waiting for the busy timeout. IMMEDIATE
+    takes the write lock now (waiting as long as the busy timeout), so the reads that follow see
+    the data they will write over; reads before it still take no lock at all.
+    """
+    dbapi_connection = connection.connection.dbapi_connection
+    if isinstance(dbapi_connection, sqlite3.Connection) and not dbapi_connection.in_transaction:
+        dbapi_connection.execute("BEGIN IMMEDIATE")

@@ -22,6 +22,8 @@ from app.services.reminders import SendRefused
 
 csrf.exempt(bp)
 FIELDS = ("customer_name", "nopol", "no_hp", "last_service", "next_service", "is_active", "notes")
+# JSON types each text field may have (a phone may come as a number that lost its leading 0).
+TEXT_FIELDS = {"customer_name": (str,), "nopol": (str,), "no_hp": (str, int), "notes": (str, type(None))}
 MAX_LIMIT = 500
 MAX_BULK = 1000
 
@@ -87,10 +89,15 @@ def _fields(payload: dict) -> dict:
     """The known fields of a request, with ISO dates read; anything malformed is a 422."""
     fields = {name: payload[name] for name in FIELDS if name in payload}
     errors = {}
+    for name, types in TEXT_FIELDS.items():
+        if name in fields and (isinstance(fields[name], bool) or not isinstance(fields[name], types)):
+            errors[name] = _("Harus berupa teks.")
     for name in ("last_service", "next_service"):
         if fields.get(name) is not None:
             try:
-                fields[name] = date.fromisoformat(str(fields[name]))
+                if not isinstance(fields[name], str):
+                    raise ValueError(name)
+                fields[name] = date.fromisoformat(fields[name])
             except ValueError:
                 errors[name] = _("Tanggal harus berformat YYYY-MM-DD.")
     if "is_active" in fields and not isinstance(fields["is_active"], bool):
@@ -273,9 +280,7 @@ def stats_summary():
         end = date.fromisoformat(request.args["to"]) if request.args.get("to") else None
     except ValueError:
         raise ApiError(422, "from and to are dates, YYYY-MM-DD") from None
-    period = stats.Period.last_days(30)
-    period = stats.Period(start or period.start, end or period.end)
-    return stats.summary(period).as_dict()
+    return stats.summary(stats.Period.chosen(start, end)).as_dict()
 
 
 @bp.get("/openapi.json")

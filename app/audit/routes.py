@@ -7,7 +7,8 @@ from flask_babel import gettext as _
 from app.audit import bp
 from app.auth.access import manager_required
 from app.i18n import iso_date_short
-from app.services import audit
+from app.routing import MAX_ID
+from app.services import audit, clock
 
 
 @bp.before_request
@@ -38,15 +39,20 @@ bp.add_app_template_global(audit.source_label, "audit_source")
 
 
 def _date_arg(name) -> date | None:
+    """A date filter; not a date: no filter; a year like 0001 or 9999: the calendar's edge."""
     try:
-        return date.fromisoformat(request.args.get(name, ""))
+        return clock.within_calendar(date.fromisoformat(request.args.get(name, "")))
     except ValueError:
         return None
 
 
 def _int_arg(name) -> int | None:
+    """An id filter; anything but ASCII digits (`²` passes str.isdigit) or an id no row can have: none."""
     value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
+    if not (value.isascii() and value.isdigit()):
+        return None
+    number = int(value)
+    return number if number <= MAX_ID else None
 
 
 def _query_from_request() -> audit.AuditQuery:

@@ -37,6 +37,16 @@ def today() -> date:
     return local_now().date()
 
 
+# The days a date filter may name. Beyond them the app cannot compute a day's UTC bounds or the
+# day after (0001-01-01 in Asia/Jakarta is in year 0 in UTC; 9999-12-31 has no next day).
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9998, 12, 31)
+
+
+def within_calendar(day: date) -> date:
+    """`day`, moved to FIRST_DAY or LAST_DAY when a filter asks for a day beyond them."""
+    return min(max(day, FIRST_DAY), LAST_DAY)
+
+
 def local_midnight(day: date) -> datetime:
     """The moment the workshop's calendar day `day` begins (aware, in the workshop's zone)."""
     return datetime.combine(day, time.min, local_zone())

@@ -121,9 +121,16 @@ def _clean(fields: dict, current: Customer | None) -> dict:
 
 
 def fill_next_service(clean: dict, last_service: date | None, months: int | None = None) -> dict:
-    """A blank next service follows from the last service and the service interval."""
+    """A blank next service follows from the last service and the service interval.
+
+    Raises CustomerInvalid when that day is past the calendar's end (a last service in 9999).
+    """
     if "next_service" in clean and clean["next_service"] is None and last_service:
-        clean["next_service"] = next_service_after(last_service, months)
+        try:
+            clean["next_service"] = next_service_after(last_service, months)
+        except (OverflowError, ValueError):
+            raise CustomerInvalid({"last_service": _l(
+                "Servis terakhir terlalu jauh di masa depan: servis berikutnya melewati tahun 9999.")}) from None
     return clean
 
 

@@ -20,10 +20,11 @@ from sqlalchemy.exc import IntegrityError
 from app.extensions import db
 from app.models import Customer, ImportBatch
 from app.services import audit, clock
-from app.services.customers import fill_next_service, validate_fields
+from app.services.customers import CustomerInvalid, fill_next_service, validate_fields
 from app.services.normalize import InvalidValue, parse_date, parse_yes_no
 from app.services.settings import service_interval_months
 from app.services.sheets import Sheet, SheetError
+from app.services.text import NUL, NUL_MESSAGE, has_nul
 
 FIELDS = ("customer_name", "nopol", "no_hp", "last_service", "next_service", "notes", "is_active")
 REQUIRED = ("customer_name", "nopol", "no_hp")
@@ -164,6 +165,9 @@ def _row_fields(row: list[str], mapping: dict[str, int], labels: dict[str, str],
     fields = {}
     for name, column in mapping.items():
         value = row[column] if column < len(row) else ""
+        if has_nul(value):  # refused for this row only; the rest of the cell is still checked
+            errors.append([labels[name], str(NUL_MESSAGE)])
+            value = value.replace(NUL, "")
         try:
             if name in ("last_service", "next_service"):
                 value = parse_date(value)
@@ -198,7 +202,10 @@ def classify(state: ImportState) -> ImportState:
         fields = _row_fields(row, state.mapping, labels, errors)
         required = {name: fields.get(name) for name in REQUIRED}
         clean, field_errors = validate_fields({**required, "next_service": None, **fields})
-        fill_next_service(clean, clean.get("last_service"), months)
+        try:
+            fill_next_service(clean, clean.get("last_service"), months)
+        except CustomerInvalid as exc:
+            field_errors.update(exc.errors)
         errors.extend([labels.get(name, str(FIELD_LABELS[name])), str(message)] for name, message in field_errors.items())
         # A blank cell carries no information: it neither clears a stored value nor counts as a change.
         values = {key: _json_value(value) for key, value in clean.items() if value is not None}

@@ -49,6 +49,8 @@ ACCEPTED = (Message.SENT, Message.DELIVERED, Message.READ)
 # An unconfirmed message was attempted; it is neither a success nor a failure.
 ATTEMPTED = (Message.SENT, Message.DELIVERED, Message.READ, Message.FAILED, Message.UNCONFIRMED)
 CAME_BACK_DAYS = 30
+# The longest period the figures are counted over (a year, leap day included).
+MAX_DAYS = 366
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,15 @@ class Period:
     def last_days(cls, days: int) -> "Period":
         today = clock.today()
         return cls(today - timedelta(days=days - 1), today)
+
+    @classmethod
+    def chosen(cls, start: date | None, end: date | None) -> "Period":
+        """The range a manager asked for: by default the last 30 days, in order, at most MAX_DAYS long."""
+        end = clock.within_calendar(end or clock.today())
+        start = clock.within_calendar(start or end - timedelta(days=29))
+        if start > end:
+            start, end = end, start
+        return cls(max(start, end - timedelta(days=MAX_DAYS - 1)), end)
 
 
 @dataclass

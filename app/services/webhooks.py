@@ -83,17 +83,41 @@ def handle_reply(phone: str, text: str) -> int:
     return opt_out_customers(sa.select(Customer).where(Customer.no_hp == digits), text[:200])
 
 
+# --- the shapes a provider sends -------------------------------------------------------------
+# A signed payload is acknowledged whatever its shape (a refusal would only make the provider send
+# it again); the parts that are not the documented shape are logged and left out.
+
+def _objects(value, where: str) -> list[dict]:
+    """The JSON objects of a list; anything else is logged and skipped."""
+    if value is None:
+        return []
+    items = value if isinstance(value, list) else [value]
+    objects = [item for item in items if isinstance(item, dict)]
+    if len(objects) != len(items):
+        logger.warning("webhook: %s is not a list of objects; %d item(s) ignored", where, len(items) - len(objects))
+    return objects
+
+
+def _text(value) -> str:
+    """A text field as text: numbers are written out, NULs dropped, anything else is empty."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return ""
+    return str(value).replace("\x00", "")
+
+
 def handle_meta(payload: dict) -> None:
-    for entry in payload.get("entry") or []:
-        for change in entry.get("changes") or []:
-            value = change.get("value") or {}
-            for status in value.get("statuses") or []:
-                errors = status.get("errors") or [{}]
-                apply_status(status.get("id"), status.get("status"), status.get("timestamp"),
-                             errors[0].get("code"), errors[0].get("title"))
-            for incoming in value.get("messages") or []:
+    for entry in _objects(payload.get("entry"), "entry"):
+        for change in _objects(entry.get("changes"), "entry.changes"):
+            value = change.get("value") if isinstance(change.get("value"), dict) else {}
+            for status in _objects(value.get("statuses"), "value.statuses"):
+                errors = _objects(status.get("errors"), "status.errors") or [{}]
+                apply_status(_text(status.get("id")), _text(status.get("status")), status.get("timestamp"),
+                             _text(errors[0].get("code")) or None, _text(errors[0].get("title")) or None)
+            for incoming in _objects(value.get("messages"), "value.messages"):
                 if incoming.get("type") == "text":
-                    handle_reply(incoming.get("from"), (incoming.get("text") or {}).get("body", ""))
+                    text = incoming.get("text")
+                    body = text.get("body") if isinstance(text, dict) else text
+                    handle_reply(_text(incoming.get("from")), _text(body))
 
 
 FONNTE_STATES = {"sent": Message.SENT, "delivered": Message.DELIVERED, "read": Message.READ,
@@ -103,8 +127,8 @@ FONNTE_STATES = {"sent": Message.SENT, "delivered": Message.DELIVERED, "read": M
 def handle_fonnte(payload: dict) -> None:
     payload = {str(key).lower(): value for key, value in payload.items()}
     if payload.get("sender") and "message" in payload:
-        handle_reply(str(payload["sender"]), str(payload.get("message") or ""))
+        handle_reply(_text(payload["sender"]), _text(payload.get("message")))
         return
-    state = str(payload.get("state") or payload.get("status") or "").lower()
-    if payload.get("id") and state in FONNTE_STATES:
-        apply_status(str(payload["id"]), FONNTE_STATES[state])
+    state = _text(payload.get("state") or payload.get("status")).lower()
+    if _text(payload.get("id")) and state in FONNTE_STATES:
+        apply_status(_text(payload["id"]), FONNTE_STATES[state])

@@ -1,31 +1,26 @@
-from datetime import date, timedelta
+from datetime import date
 
 from flask import Response, render_template, request
 from flask_babel import gettext as _
 
 from app.auth.access import manager_required
 from app.i18n import date_short
-from app.services import clock, exporting, stats
+from app.services import exporting, stats
 from app.stats import bp
 from app.stats.charts import stacked_bars
 
-MAX_DAYS = 366
+
+def _date_arg(name) -> date | None:
+    """A date from the address bar; one that is not a date is left out."""
+    try:
+        return date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return None
 
 
 def _period() -> stats.Period:
     """The chosen date range (default: the last 30 days), bounded to a year."""
-    today = clock.today()
-    try:
-        end = date.fromisoformat(request.args.get("to", ""))
-    except ValueError:
-        end = today
-    try:
-        start = date.fromisoformat(request.args.get("from", ""))
-    except ValueError:
-        start = end - timedelta(days=29)
-    if start > end:
-        start, end = end, start
-    return stats.Period(max(start, end - timedelta(days=MAX_DAYS - 1)), end)
+    return stats.Period.chosen(_date_arg("from"), _date_arg("to"))
 
 
 @bp.get("/")
