@@ -307,3 +307,30 @@ def test_no_service_or_blueprint_builds_the_app():
                 offenders.append(path.relative_to(root).as_posix())
     assert offenders == []
     assert not (root / "reminders" / "jobs.py").exists()
+
+
+def test_two_runners_of_one_batch_never_take_the_same_message(app, cloud_api, due_customers):
+    """A slow runner and the one that took its batch over both look for queued messages at once:
+    each message is taken by one of them only (else the customer would get it twice)."""
+    import threading
+
+    due_customers(60)
+    with app.app_context():
+        batch = reminders.start_batch(3, True, None, Message.BATCH)
+        db.session.commit()
+        batch_id = batch.id
+    taken, start = [], threading.Barrier(6)
+
+    def runner():
+        with app.app_context():
+            start.wait()
+            while claimed := batch_runner._claim_messages(batch_id, 3):
+                taken.extend(message.id for message in claimed)
+            db.session.remove()
+
+    threads = [threading.Thread(target=runner) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(taken) == 60 and len(set(taken)) == 60, f"{len(taken) - len(set(taken))} messages taken twice"

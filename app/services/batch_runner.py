@@ -100,17 +100,30 @@ def _mark_unconfirmed(batch_id: int):
 
 
 def _claim_messages(batch_id: int, limit: int) -> list[Message]:
+    """Take up to `limit` due messages of the batch for sending.
+
+    Each is taken by a conditional UPDATE (still queued → sending): two runners of one batch (a
+    slow one and the one that took it over) may both see a message queued, but only one takes it.
+    """
     now = clock.utcnow()
-    messages = db.session.scalars(
-        sa.select(Message)
+    candidates = db.session.scalars(
+        sa.select(Message.id)
         .where(Message.batch_id == batch_id, Message.status == Message.QUEUED,
                sa.or_(Message.next_attempt_at.is_(None), Message.next_attempt_at <= now))
         .order_by(Message.id).limit(limit)
     ).all()
-    for message in messages:
-        message.status, message.attempts = Message.SENDING, message.attempts + 1
+    taken = [
+        message_id for message_id in candidates
+        if db.session.execute(
+            sa.update(Message).where(Message.id == message_id, Message.status == Message.QUEUED)
+            .values(status=Message.SENDING, attempts=Message.attempts + 1, updated_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount == 1
+    ]
     db.session.commit()
-    return messages
+    if not taken:
+        return []
+    return db.session.scalars(sa.select(Message).where(Message.id.in_(taken)).order_by(Message.id)).all()
 
 
 def _waiting(batch_id: int) -> tuple[int, object]:
