@@ -433,12 +433,21 @@ def test_an_account_attacked_from_many_addresses_leaves_each_a_few_tries_never_n
     assert _try(counter, "staf", "rahasia-staf").status_code == 302
 
 
-@pytest.mark.parametrize("username", ["x" * 10_000, "staf\x00", "\x00", "STAF ", "  staf", "ｓｔａｆ", "staf'--",
+@pytest.mark.parametrize("username", ["x" * 10_000, "STAF ", "  staf", "ｓｔａｆ", "staf'--",
                                       "😀" * 40, "staf\r\nX-Injected: 1", "%00", "<script>"])
 def test_odd_account_names_get_the_usual_answer_and_are_throttled_too(app, users, username):
     attacker = _browser(app, ATTACKER)
     statuses = [_try(attacker, username, "salah-sekali").status_code for _ in range(11)]
     assert statuses == [200] * 10 + [429]
+
+
+@pytest.mark.parametrize("username", ["staf\x00", "\x00"])
+def test_a_name_with_a_nul_is_refused_before_any_account_is_looked_at(app, users, username):
+    """No stored text holds a NUL: the request is refused at the boundary, the same for every name."""
+    attacker = _browser(app, ATTACKER)
+    responses = [_try(attacker, username, "salah-sekali") for _ in range(3)]
+    assert [response.status_code for response in responses] == [400] * 3
+    assert "karakter NUL" in responses[0].text
 
 
 def test_parallel_wrong_passwords_from_one_address_cannot_slip_past_the_limit(app, users, database_url):

@@ -7,12 +7,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app.services.normalize import (
-    InvalidValue,
     compact_plate,
     normalize_phone,
     normalize_plate,
     phone_search_fragment,
 )
+from app.services.refusal import Refused
 
 STORED_PHONE = re.compile(r"62[0-9]{8,13}")  # [0-9], not \d: \d matches every script's digits
 
@@ -63,7 +63,7 @@ def test_phone_shapes_are_stored_as_e164_digits(raw, stored):
     ],
 )
 def test_bad_phones_are_refused_with_a_message_in_indonesian(raw, message):
-    with pytest.raises(InvalidValue) as error:
+    with pytest.raises(Refused) as error:
         normalize_phone(raw)
     assert message in str(error.value.message)
 
@@ -88,17 +88,17 @@ def test_plates_are_normalised(raw, stored):
 
 @pytest.mark.parametrize("raw", ["", "   ", "1234", "B 0123 XY", "ABC 123", "B 12345", "B 123 ABCD", "B 12-34-56 X"])
 def test_bad_plates_are_refused(raw):
-    with pytest.raises(InvalidValue):
+    with pytest.raises(Refused):
         normalize_plate(raw)
 
 
 def test_special_plate_is_allowed_only_with_override():
-    with pytest.raises(InvalidValue):
+    with pytest.raises(Refused):
         normalize_plate("1234-00")  # a police plate
     assert normalize_plate("RI 1") == "RI 1"  # civil-shaped: no override needed
     assert normalize_plate("1234-00", allow_special=True) == "1234 00"
     assert normalize_plate("xx  1 2 3 4 5", allow_special=True) == "XX 1 2 3 4 5"
-    with pytest.raises(InvalidValue):
+    with pytest.raises(Refused):
         normalize_plate("<script>", allow_special=True)
 
 
@@ -144,7 +144,7 @@ mobile_numbers = st.builds(
 def test_valid_mobiles_round_trip_in_every_written_form(number, form):
     try:
         stored = normalize_phone(number)
-    except InvalidValue:
+    except Refused:
         return  # not every generated number is allocated; the others are checked below
     written = {
         "national": number,
@@ -161,7 +161,7 @@ def test_valid_mobiles_round_trip_in_every_written_form(number, form):
 def test_phone_normaliser_never_crashes(value):
     try:
         stored = normalize_phone(value)
-    except InvalidValue:
+    except Refused:
         return
     assert STORED_PHONE.fullmatch(stored)
 
@@ -170,7 +170,7 @@ def test_phone_normaliser_never_crashes(value):
 def test_plate_normaliser_never_crashes(value, special):
     try:
         stored = normalize_plate(value, allow_special=special)
-    except InvalidValue:
+    except Refused:
         return
     assert stored == stored.upper().strip()
     assert len(stored) <= 16
@@ -203,7 +203,7 @@ def test_phone_in_arabic_indic_digits_from_the_issue():
 
 @pytest.mark.parametrize("raw", ["0812³4567890", "0812¹²³⁴⁵⁶⁷", "08①②③④⑤⑥⑦⑧⑨"])
 def test_digit_like_signs_that_are_not_decimal_digits_are_refused(raw):
-    with pytest.raises(InvalidValue):  # superscripts and circled numbers are not digits to type a phone with
+    with pytest.raises(Refused):  # superscripts and circled numbers are not digits to type a phone with
         normalize_phone(raw)
 
 
@@ -215,8 +215,8 @@ def test_a_stored_phone_is_always_62_and_ascii_digits_whatever_script_it_was_typ
     ascii_typed = prefix + "".join(digit for digit, _ in digits)
     try:
         stored = normalize_phone(typed)
-    except InvalidValue:
-        with pytest.raises(InvalidValue):  # refused in any script exactly when refused in ASCII
+    except Refused:
+        with pytest.raises(Refused):  # refused in any script exactly when refused in ASCII
             normalize_phone(ascii_typed)
         return
     assert STORED_PHONE.fullmatch(stored)
@@ -227,7 +227,7 @@ def test_a_stored_phone_is_always_62_and_ascii_digits_whatever_script_it_was_typ
 def test_no_digit_string_stores_anything_but_ascii(value):
     try:
         stored = normalize_phone(value)
-    except InvalidValue:
+    except Refused:
         return
     assert STORED_PHONE.fullmatch(stored)
 
@@ -242,7 +242,7 @@ def test_plates_typed_with_any_scripts_digits_are_stored_in_ascii(script):
 @pytest.mark.parametrize("raw", ["bı 1234", "ß 1234", "Ｂ 1234", "В 1234"])  # dotless i, sharp s, full-width B, Cyrillic В
 @pytest.mark.parametrize("special", [False, True])
 def test_plates_with_letters_from_other_scripts_are_refused(raw, special):
-    with pytest.raises(InvalidValue):
+    with pytest.raises(Refused):
         normalize_plate(raw, allow_special=special)
 
 
@@ -250,6 +250,6 @@ def test_plates_with_letters_from_other_scripts_are_refused(raw, special):
 def test_a_stored_plate_is_always_ascii(value, special):
     try:
         stored = normalize_plate(value, allow_special=special)
-    except InvalidValue:
+    except Refused:
         return
     assert re.fullmatch(r"[A-Z0-9]+( [A-Z0-9]+)*", stored)

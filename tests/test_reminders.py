@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import Customer, Message, ReminderBatch
 from app.services import batch_runner, clock, reminder_rules, reminders
-from app.services.reminders import SendRefused
+from app.services.refusal import Refused
 from tests.conftest import HTMX, set_local_time
 
 
@@ -255,7 +255,7 @@ def test_two_people_clicking_at_once_send_one_message(app, cloud_api, due_custom
             try:
                 reminders.send_now(db.session.get(Customer, customer_id), None)
                 outcomes.append("sent")
-            except SendRefused:
+            except Refused:
                 outcomes.append("refused")
 
     threads = [threading.Thread(target=click) for _ in range(5)]

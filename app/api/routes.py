@@ -18,7 +18,7 @@ from app.models import Customer, Message
 from app.services import api_tokens, batch_runner, reminder_rules, reminders, stats
 from app.services import customers as service
 from app.services.customers import CustomerInvalid, CustomerQuery
-from app.services.reminders import SendRefused
+from app.services.refusal import Refused
 
 csrf.exempt(bp)
 FIELDS = ("customer_name", "nopol", "no_hp", "last_service", "next_service", "is_active", "notes")
@@ -247,7 +247,7 @@ def send_reminders():
         raise ApiError(409, "WHATSAPP_PROVIDER=link needs a person to press send; use cloud_api or fonnte")
     try:
         batch = reminders.start_batch(days, only_active, g.api_user, Message.API)
-    except SendRefused as exc:
+    except Refused as exc:
         db.session.rollback()
         raise ApiError(503, exc.message) from None
     db.session.commit()
@@ -264,7 +264,7 @@ def send_reminder(customer_id):
     customer = _customer_or_404(customer_id)
     try:
         message = reminders.send_now(customer, g.api_user, Message.API)
-    except SendRefused as exc:
+    except Refused as exc:
         db.session.rollback()
         raise ApiError(409, exc.message) from None
     return {"status": message.status, "message_id": message.provider_message_id,

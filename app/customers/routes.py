@@ -14,7 +14,7 @@ from app.services import audit, reminders
 from app.services import customers as service
 from app.services.customers import CustomerInvalid
 from app.services.messages import render_message
-from app.services.reminders import SendRefused
+from app.services.refusal import Refused
 from app.whatsapp.link import wa_link
 
 
@@ -151,7 +151,7 @@ def remind(customer_id):
     customer = db.get_or_404(Customer, customer_id)
     try:
         message = reminders.send_now(customer, current_user)
-    except SendRefused as exc:
+    except Refused as exc:
         db.session.rollback()
         notice, ok = exc.message, False
     else:

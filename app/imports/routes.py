@@ -9,8 +9,9 @@ from app.imports import bp
 from app.imports.forms import CommitForm, UploadForm
 from app.models import ImportBatch
 from app.services import audit, exporting, importing
-from app.services.importing import FIELD_LABELS, FIELDS, ImportRefused
-from app.services.sheets import SheetError, read_sheet
+from app.services.importing import FIELD_LABELS, FIELDS
+from app.services.refusal import Refused
+from app.services.sheets import read_sheet
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PREVIEW_ROWS = 200  # rows of each kind shown on the preview page; the counts cover all
@@ -41,7 +42,7 @@ def upload():
     try:
         sheet = read_sheet(upload.filename, upload.read())
         batch = importing.start_import(upload.filename, sheet, current_user)
-    except SheetError as exc:
+    except Refused as exc:
         db.session.rollback()
         form.file.errors.append(exc.message)
         return _upload_page(form, 422)
@@ -75,7 +76,7 @@ def columns(batch_id):
             mapping[name] = int(value)
     try:
         importing.remap(batch, mapping)
-    except ImportRefused as exc:
+    except Refused as exc:
         flash(exc.message, "error")
     else:
         db.session.commit()
@@ -91,7 +92,7 @@ def commit(batch_id):
     if form.validate_on_submit():
         try:
             importing.commit_import(batch, form.on_existing.data, form.mode.data)
-        except ImportRefused as exc:
+        except Refused as exc:
             db.session.rollback()
             flash(exc.message, "error")
         else:

@@ -11,8 +11,8 @@ from app.reminders import bp
 from app.reminders.forms import BatchForm
 from app.services import link_queue, reminder_rules, reminders
 from app.services.batch_runner import launch, resume_stale
+from app.services.refusal import Refused
 from app.services.reminder_rules import REASONS
-from app.services.reminders import SendRefused
 
 
 @bp.before_request
@@ -47,7 +47,7 @@ def start():
         return redirect(url_for("reminders.index"))
     try:
         batch = reminders.start_batch(form.days.data, form.only_active.data, current_user, Message.BATCH)
-    except SendRefused as exc:
+    except Refused as exc:
         db.session.rollback()
         flash(exc.message, "error")
         return redirect(url_for("reminders.index", days=form.days.data, only_active=form.only_active.data or None))
@@ -118,7 +118,7 @@ def resend(message_id):
     message = db.get_or_404(Message, message_id)
     try:
         reminders.resend_unconfirmed(message, current_user)
-    except SendRefused as exc:
+    except Refused as exc:
         db.session.rollback()
         flash(exc.message, "error")
     else:

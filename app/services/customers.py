@@ -16,13 +16,13 @@ from app.extensions import db
 from app.models import Customer, CustomerArchive
 from app.services import audit, clock
 from app.services.normalize import (
-    InvalidValue,
     compact_plate,
     contains_pattern,
     normalize_phone,
     normalize_plate,
     phone_search_fragment,
 )
+from app.services.refusal import Refused
 from app.services.reminder_rules import due_within
 from app.services.settings import service_interval_months
 
@@ -50,7 +50,7 @@ def find_by_plate(nopol) -> Customer | None:
     """The customer with this plate, however it is spaced or cased."""
     try:
         normalized = normalize_plate(nopol)
-    except InvalidValue:
+    except Refused:
         normalized = " ".join(str(nopol).upper().split())
     return db.session.scalar(sa.select(Customer).where(Customer.nopol == normalized))
 
@@ -74,13 +74,13 @@ def validate_fields(fields: dict, current: Customer | None = None) -> tuple[dict
     if "nopol" in fields:
         try:
             clean["nopol"] = normalize_plate(fields["nopol"], fields.get("special_plate", False))
-        except InvalidValue as exc:
+        except Refused as exc:
             errors["nopol"] = exc.message
 
     if "no_hp" in fields:
         try:
             clean["no_hp"] = normalize_phone(fields["no_hp"])
-        except InvalidValue as exc:
+        except Refused as exc:
             errors["no_hp"] = exc.message
 
     for key in ("last_service", "next_service"):

@@ -21,9 +21,10 @@ from app.extensions import db
 from app.models import Customer, ImportBatch
 from app.services import audit, clock
 from app.services.customers import CustomerInvalid, fill_next_service, validate_fields
-from app.services.normalize import InvalidValue, parse_date, parse_yes_no
+from app.services.normalize import parse_date, parse_yes_no
+from app.services.refusal import Refused
 from app.services.settings import service_interval_months
-from app.services.sheets import Sheet, SheetError
+from app.services.sheets import Sheet
 from app.services.text import NUL, NUL_MESSAGE, has_nul
 
 FIELDS = ("customer_name", "nopol", "no_hp", "last_service", "next_service", "notes", "is_active")
@@ -63,10 +64,6 @@ NEW, UPDATE, UNCHANGED, ERROR, DUPLICATE = "new", "update", "unchanged", "error"
 REFUSED = (ERROR, DUPLICATE)
 
 
-class ImportRefused(Exception):
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
 
 
 def header_key(text: str) -> str:
@@ -177,7 +174,7 @@ def _row_fields(row: list[str], mapping: dict[str, int], labels: dict[str, str],
                     continue
             elif name == "notes" and not value:
                 continue
-        except InvalidValue as exc:
+        except Refused as exc:
             errors.append([labels[name], str(exc.message)])
             continue
         fields[name] = value
@@ -268,13 +265,13 @@ def start_import(filename: str, sheet: Sheet, user) -> ImportBatch:
     expire_old_previews()
     found = find_header(sheet.rows)
     if found is None:
-        raise SheetError(_l("Baris judul kolom tidak ditemukan. Baris pertama tabel harus berisi judul seperti "
+        raise Refused(_l("Baris judul kolom tidak ditemukan. Baris pertama tabel harus berisi judul seperti "
                             "Nama, No. Polisi dan No HP (unduh templat untuk contohnya)."))
     header_row, mapping = found
     state = ImportState(columns=sheet.rows[header_row], header_row=header_row,
                         data=sheet.rows[header_row + 1:], mapping=mapping)
     if not any(any(row) for row in state.data):
-        raise SheetError(_l("File ini hanya berisi judul kolom, belum ada baris pelanggan di bawahnya."))
+        raise Refused(_l("File ini hanya berisi judul kolom, belum ada baris pelanggan di bawahnya."))
     if not state.missing:
         classify(state)
     batch = ImportBatch(filename=filename[:255], user_id=user.id if user else None,
@@ -291,7 +288,7 @@ def remap(batch: ImportBatch, mapping: dict[str, int]) -> ImportState:
     state.mapping = {name: column for name, column in mapping.items()
                      if name in FIELDS and column is not None and 0 <= column < len(state.columns)}
     if len(set(state.mapping.values())) != len(state.mapping):
-        raise ImportRefused(_l("Satu kolom file hanya bisa dipakai untuk satu data."))
+        raise Refused(_l("Satu kolom file hanya bisa dipakai untuk satu data."))
     state.outcomes = []
     if not state.missing:
         classify(state)
@@ -301,7 +298,7 @@ def remap(batch: ImportBatch, mapping: dict[str, int]) -> ImportState:
 
 def _preview_state(batch: ImportBatch, with_data: bool = False) -> ImportState:
     if batch.status != ImportBatch.STATUS_PREVIEW or batch.payload is None:
-        raise ImportRefused(_l("Pratinjau ini sudah tidak berlaku. Unggah file lagi."))
+        raise Refused(_l("Pratinjau ini sudah tidak berlaku. Unggah file lagi."))
     return load_state(batch, with_data)
 
 
@@ -309,12 +306,12 @@ def commit_import(batch: ImportBatch, on_existing: str, mode: str) -> ImportBatc
     """Write the chosen rows in one transaction: all of them or, on any problem, none."""
     state = _preview_state(batch)
     if state.missing:
-        raise ImportRefused(_l("Tentukan dulu kolom untuk: %(fields)s.",
+        raise Refused(_l("Tentukan dulu kolom untuk: %(fields)s.",
                                fields=", ".join(str(FIELD_LABELS[name]) for name in state.missing)))
     compare_with_database(state)  # someone may have added or changed customers since the preview
     refused = state.of_status(*REFUSED)
     if mode == "all_or_nothing" and refused:
-        raise ImportRefused(_l("%(n)d baris ditolak, jadi tidak ada yang diimpor. Perbaiki file atau pilih "
+        raise Refused(_l("%(n)d baris ditolak, jadi tidak ada yang diimpor. Perbaiki file atau pilih "
                                "\"impor baris yang valid saja\".", n=len(refused)))
     now = clock.utcnow()
     new_rows = [_insert_values(outcome.values, now) for outcome in state.of_status(NEW)]
@@ -329,7 +326,7 @@ def commit_import(batch: ImportBatch, on_existing: str, mode: str) -> ImportBatc
         db.session.flush()
     except IntegrityError:
         db.session.rollback()
-        raise ImportRefused(_l("Data pelanggan berubah selama impor (nomor polisi yang sama baru saja ditambahkan). "
+        raise Refused(_l("Data pelanggan berubah selama impor (nomor polisi yang sama baru saja ditambahkan). "
                                "Unggah file lagi untuk pratinjau terbaru.")) from None
     batch.status = ImportBatch.STATUS_DONE
     batch.committed_at = now

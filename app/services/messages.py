@@ -8,32 +8,29 @@ from flask_babel import lazy_gettext as _l
 from app.extensions import db
 from app.models import Customer
 from app.services.formats import format_day
+from app.services.refusal import Refused
 from app.services.settings import get_setting
 
 PLACEHOLDERS = ("nama", "nopol", "servis_berikutnya", "servis_terakhir", "bengkel")
 MAX_LENGTH = 1000
 
 
-class TemplateInvalid(ValueError):
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
 
 
 def check_template(text: str) -> str:
     """The text with its placeholders checked; unknown or broken ones are refused before saving."""
     text = (text or "").strip()
     if not text:
-        raise TemplateInvalid(_l("Teks pesan tidak boleh kosong."))
+        raise Refused(_l("Teks pesan tidak boleh kosong."))
     if len(text) > MAX_LENGTH:
-        raise TemplateInvalid(_l("Teks pesan terlalu panjang (maks. %(n)d karakter).", n=MAX_LENGTH))
+        raise Refused(_l("Teks pesan terlalu panjang (maks. %(n)d karakter).", n=MAX_LENGTH))
     try:
         names = [name for _, name, spec, conversion in string.Formatter().parse(text) if name is not None]
     except ValueError:
-        raise TemplateInvalid(_l("Kurung kurawal { } tidak berpasangan. Placeholder ditulis seperti {nama}.")) from None
+        raise Refused(_l("Kurung kurawal { } tidak berpasangan. Placeholder ditulis seperti {nama}.")) from None
     unknown = sorted({name for name in names if name not in PLACEHOLDERS})
     if unknown:
-        raise TemplateInvalid(_l("Placeholder tidak dikenal: %(names)s. Yang bisa dipakai: %(known)s.",
+        raise Refused(_l("Placeholder tidak dikenal: %(names)s. Yang bisa dipakai: %(known)s.",
                                  names=", ".join("{" + name + "}" for name in unknown),
                                  known=", ".join("{" + name + "}" for name in PLACEHOLDERS)))
     return text

@@ -17,13 +17,7 @@ import phonenumbers
 from flask_babel import lazy_gettext as _l
 from phonenumbers import PhoneNumberType
 
-
-class InvalidValue(ValueError):
-    """A value that cannot be normalised; `message` is shown to the user as is."""
-
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
+from app.services.refusal import Refused
 
 
 def ascii_digits(text: str) -> str:
@@ -44,7 +38,7 @@ _MOBILE_TYPES = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
 def _phone_text(raw) -> str:
     """The number as text, undoing what spreadsheets do to numbers stored as numbers."""
     if isinstance(raw, bool):
-        raise InvalidValue(_l("Nomor HP tidak valid. Contoh yang benar: 0812 3456 7890."))
+        raise Refused(_l("Nomor HP tidak valid. Contoh yang benar: 0812 3456 7890."))
     if isinstance(raw, int):
         return str(raw)
     if isinstance(raw, float):
@@ -70,18 +64,18 @@ def normalize_phone(raw) -> str:
     numbers of the wrong length, landlines and foreign numbers.
     """
     if raw is None:
-        raise InvalidValue(_l("Nomor HP wajib diisi."))
+        raise Refused(_l("Nomor HP wajib diisi."))
     text = _phone_text(raw)
     if not text:
-        raise InvalidValue(_l("Nomor HP wajib diisi."))
+        raise Refused(_l("Nomor HP wajib diisi."))
     if not _PHONE_ALLOWED.match(text):
-        raise InvalidValue(_l("Nomor HP hanya boleh berisi angka, spasi, +, - atau titik."))
+        raise Refused(_l("Nomor HP hanya boleh berisi angka, spasi, +, - atau titik."))
     digits = re.sub(r"\D", "", text)
     if not digits:
-        raise InvalidValue(_l("Nomor HP tidak valid. Contoh yang benar: 0812 3456 7890."))
+        raise Refused(_l("Nomor HP tidak valid. Contoh yang benar: 0812 3456 7890."))
     if text.startswith("+"):
         if not digits.startswith("62"):
-            raise InvalidValue(_l("Hanya nomor HP Indonesia (+62) yang bisa dipakai."))
+            raise Refused(_l("Hanya nomor HP Indonesia (+62) yang bisa dipakai."))
         national = digits[2:]
     elif digits.startswith("62"):
         national = digits[2:]
@@ -91,13 +85,13 @@ def normalize_phone(raw) -> str:
     # phonenumbers is asked only what it knows best: which numbers are Indonesian mobiles.
     # number_type() answers UNKNOWN for a number that is not valid at all.
     if not national or len(national) > 13 or national.startswith("0"):
-        raise InvalidValue(_l("Nomor HP tidak valid. Contoh yang benar: 0812 3456 7890."))
+        raise Refused(_l("Nomor HP tidak valid. Contoh yang benar: 0812 3456 7890."))
     number = phonenumbers.PhoneNumber(country_code=62, national_number=int(national))
     kind = phonenumbers.number_type(number)
     if kind == PhoneNumberType.UNKNOWN:
-        raise InvalidValue(_l("Nomor HP tidak valid. Contoh yang benar: 0812 3456 7890."))
+        raise Refused(_l("Nomor HP tidak valid. Contoh yang benar: 0812 3456 7890."))
     if kind not in _MOBILE_TYPES:
-        raise InvalidValue(_l("Ini bukan nomor HP. WhatsApp butuh nomor ponsel, bukan telepon rumah/kantor."))
+        raise Refused(_l("Ini bukan nomor HP. WhatsApp butuh nomor ponsel, bukan telepon rumah/kantor."))
     return "62" + national
 
 
@@ -144,7 +138,7 @@ def normalize_plate(raw, allow_special: bool = False) -> str:
     `allow_special` they are kept as typed, in upper case with single spaces.
     """
     if raw is None or not str(raw).strip():
-        raise InvalidValue(_l("Nomor polisi wajib diisi."))
+        raise Refused(_l("Nomor polisi wajib diisi."))
     text = ascii_digits(str(raw).strip())
     # Plates are Latin letters: a letter from another script is refused, not transliterated
     # (upper() would turn `ı` into `I` and `ß` into `SS` behind the typist's back).
@@ -155,8 +149,8 @@ def normalize_plate(raw, allow_special: bool = False) -> str:
         special = " ".join(_PLATE_SEPARATORS.split(text.upper())) if text.isascii() else ""
         if _SPECIAL_PLATE.match(special) and len(special) <= PLATE_MAX_LENGTH:
             return special
-        raise InvalidValue(_l("Nomor polisi khusus hanya boleh berisi huruf, angka dan spasi (maks. 16)."))
-    raise InvalidValue(
+        raise Refused(_l("Nomor polisi khusus hanya boleh berisi huruf, angka dan spasi (maks. 16)."))
+    raise Refused(
         _l("Nomor polisi tidak valid. Contoh: B 1234 XYZ (1-2 huruf, 1-4 angka, 0-3 huruf).")
     )
 
@@ -195,7 +189,7 @@ def parse_date(raw) -> date | None:
     """A date as spreadsheets and people write it; always day before month, never month first.
 
     Accepts date cells, ISO `2025-07-20`, `15/08/2025`, `01-09-2025`, `3 Agustus 2025`,
-    `3 Aug 2025` and Excel serial numbers. Blank gives None; anything else raises InvalidValue.
+    `3 Aug 2025` and Excel serial numbers. Blank gives None; anything else raises Refused.
     """
     if raw is None:
         return None
@@ -222,7 +216,7 @@ def parse_date(raw) -> date | None:
             return _EXCEL_EPOCH + timedelta(days=int(match.group(1)))
     except ValueError:
         pass  # a day or month out of range: reported below like any unreadable date
-    raise InvalidValue(_l("Tanggal \"%(value)s\" tidak dikenali. Gunakan hari/bulan/tahun, mis. 15/01/2026.",
+    raise Refused(_l("Tanggal \"%(value)s\" tidak dikenali. Gunakan hari/bulan/tahun, mis. 15/01/2026.",
                           value=text[:40]))
 
 
@@ -241,4 +235,4 @@ def parse_yes_no(raw) -> bool | None:
         return True
     if text in _NO:
         return False
-    raise InvalidValue(_l("Isi \"%(value)s\" tidak dikenali; gunakan Ya atau Tidak.", value=text[:20]))
+    raise Refused(_l("Isi \"%(value)s\" tidak dikenali; gunakan Ya atau Tidak.", value=text[:20]))

@@ -19,7 +19,8 @@ from flask_babel import lazy_gettext as _l
 from app.extensions import db
 from app.models import Customer, Message
 from app.services import clock
-from app.services.normalize import InvalidValue, normalize_phone
+from app.services.normalize import normalize_phone
+from app.services.refusal import Refused
 from app.services.settings import get_setting
 from app.whatsapp.base import SendResult
 from app.whatsapp.cloud_api import means_undeliverable
@@ -120,7 +121,7 @@ def plan_batch(days: int, only_active: bool) -> Plan:
         if reason is None:
             try:
                 normalize_phone(customer.no_hp)
-            except InvalidValue:
+            except Refused:
                 reason = "invalid_number"
         if reason:
             result.left_out.append((customer, reason))

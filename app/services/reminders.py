@@ -26,6 +26,7 @@ from app.models import Customer, Message, ReminderBatch
 from app.services import audit, clock
 from app.services import customers as customer_service
 from app.services.messages import render_message, template_params
+from app.services.refusal import Refused
 from app.services.reminder_rules import MAX_ATTEMPTS, auto_key, not_retried, outcome, plan_batch
 from app.whatsapp import get_provider
 from app.whatsapp.base import OutgoingMessage, SendResult
@@ -36,12 +37,6 @@ MANUAL_LOCK = timedelta(seconds=60)
 ONE_OFF_RETRY_SECONDS = 5.0  # how long a one-off send keeps retrying a rate limit (ONE_OFF_RETRY_SECONDS)
 
 
-class SendRefused(Exception):
-    """A send that must not happen; `message` tells the user why."""
-
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
 
 
 def provider():
@@ -87,7 +82,7 @@ def start_batch(days: int, only_active: bool, user, trigger: str) -> ReminderBat
     """Queue every due reminder as one batch (the caller commits and launches it)."""
     sender = provider()
     if sender.problem:
-        raise SendRefused(provider_problem_text(sender.problem))
+        raise Refused(provider_problem_text(sender.problem))
     batch = ReminderBatch(trigger=trigger, user_id=user.id if user else None, provider=sender.name,
                           days=days, only_active=only_active)
     db.session.add(batch)
@@ -284,13 +279,13 @@ def _release_manual_lock(customer_id):
 
 def _check_can_send(sender, customer: Customer):
     if sender.problem:
-        raise SendRefused(provider_problem_text(sender.problem))
+        raise Refused(provider_problem_text(sender.problem))
     if customer.opted_out:
-        raise SendRefused(_l("%(name)s sudah berhenti berlangganan; pengingat tidak dikirim.", name=customer.customer_name))
+        raise Refused(_l("%(name)s sudah berhenti berlangganan; pengingat tidak dikirim.", name=customer.customer_name))
     if not customer.is_active:
-        raise SendRefused(_l("%(name)s nonaktif; aktifkan dulu untuk mengirim pengingat.", name=customer.customer_name))
+        raise Refused(_l("%(name)s nonaktif; aktifkan dulu untuk mengirim pengingat.", name=customer.customer_name))
     if not _take_manual_lock(customer):
-        raise SendRefused(_l("Pengingat untuk %(name)s baru saja dikirim. Tunggu satu menit sebelum mengirim lagi.",
+        raise Refused(_l("Pengingat untuk %(name)s baru saja dikirim. Tunggu satu menit sebelum mengirim lagi.",
                              name=customer.customer_name))
 
 
@@ -312,10 +307,10 @@ def send_now(customer: Customer, user, trigger: str = Message.MANUAL) -> Message
 def resend_unconfirmed(message: Message, user) -> Message:
     """A person checked and chose to send an unconfirmed message again (audited)."""
     if message.status != Message.UNCONFIRMED:
-        raise SendRefused(_l("Pesan ini tidak berstatus belum pasti; tidak dikirim ulang."))
+        raise Refused(_l("Pesan ini tidak berstatus belum pasti; tidak dikirim ulang."))
     customer = db.session.get(Customer, message.customer_id) if message.customer_id else None
     if customer is None:
-        raise SendRefused(_l("Pelanggan ini sudah dihapus; pesan tidak dikirim ulang."))
+        raise Refused(_l("Pelanggan ini sudah dihapus; pesan tidak dikirim ulang."))
     sender = provider()
     _check_can_send(sender, customer)
     # Claimed with a conditional UPDATE: a second click, or a colleague's, sends nothing.
@@ -327,7 +322,7 @@ def resend_unconfirmed(message: Message, user) -> Message:
     ).rowcount
     if not claimed:
         db.session.rollback()
-        raise SendRefused(_l("Pesan ini sedang atau sudah dikirim ulang."))
+        raise Refused(_l("Pesan ini sedang atau sudah dikirim ulang."))
     audit.record("reminders.resend", customer, details={"message": message.id})
     db.session.commit()
     db.session.refresh(message)

@@ -14,6 +14,8 @@ from datetime import date, datetime
 import pandas as pd
 from flask_babel import lazy_gettext as _l
 
+from app.services.refusal import Refused
+
 EXTENSIONS = (".xlsx", ".xls", ".ods", ".csv")
 MAX_ROWS = 100_000
 # A real 100,000-row workbook unpacks to well under this; a zip bomb goes far past it.
@@ -21,12 +23,6 @@ MAX_UNZIPPED_BYTES = 150 * 1024 * 1024
 _XLS_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
-class SheetError(ValueError):
-    """The file cannot be read as a customer sheet; `message` tells the user why."""
-
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
 
 
 @dataclass
@@ -43,9 +39,9 @@ def read_sheet(filename: str, data: bytes) -> Sheet:
     """The first non-empty sheet of an uploaded file, as text cells."""
     ext = extension_of(filename)
     if not ext:
-        raise SheetError(_l("Jenis file tidak didukung. Unggah file .xlsx, .xls, .ods atau .csv."))
+        raise Refused(_l("Jenis file tidak didukung. Unggah file .xlsx, .xls, .ods atau .csv."))
     if not data or not data.strip():
-        raise SheetError(_l("File kosong."))
+        raise Refused(_l("File kosong."))
     if ext == ".csv":
         rows = _read_csv(data)
     else:
@@ -53,9 +49,9 @@ def read_sheet(filename: str, data: bytes) -> Sheet:
         rows = _read_workbook(data)
     rows = _trim(rows)
     if not rows:
-        raise SheetError(_l("File tidak berisi data."))
+        raise Refused(_l("File tidak berisi data."))
     if len(rows) > MAX_ROWS + 50:
-        raise SheetError(_l("File terlalu banyak baris (maks. %(n)s baris per impor).", n=f"{MAX_ROWS:,}".replace(",", ".")))
+        raise Refused(_l("File terlalu banyak baris (maks. %(n)s baris per impor).", n=f"{MAX_ROWS:,}".replace(",", ".")))
     return Sheet(rows=rows)
 
 
@@ -63,16 +59,16 @@ def _check_container(ext: str, data: bytes):
     """An .xlsx/.ods must be a zip that unpacks to a sane size; an .xls an OLE2 file."""
     if ext == ".xls":
         if not data.startswith(_XLS_MAGIC):
-            raise SheetError(_l("File .xls ini rusak atau bukan file Excel."))
+            raise Refused(_l("File .xls ini rusak atau bukan file Excel."))
         return
     buffer = io.BytesIO(data)
     if not zipfile.is_zipfile(buffer):
-        raise SheetError(_l("File %(ext)s ini rusak atau bukan spreadsheet (isinya bukan arsip zip).", ext=ext))
+        raise Refused(_l("File %(ext)s ini rusak atau bukan spreadsheet (isinya bukan arsip zip).", ext=ext))
     try:
         with zipfile.ZipFile(buffer) as archive:
             _check_unzipped_size(archive)
     except zipfile.BadZipFile:
-        raise SheetError(_l("File %(ext)s ini rusak atau bukan spreadsheet (isinya bukan arsip zip).", ext=ext)) from None
+        raise Refused(_l("File %(ext)s ini rusak atau bukan spreadsheet (isinya bukan arsip zip).", ext=ext)) from None
 
 
 def _check_unzipped_size(archive: zipfile.ZipFile):
@@ -81,14 +77,14 @@ def _check_unzipped_size(archive: zipfile.ZipFile):
     for info in archive.infolist():
         total += info.file_size
         if total > MAX_UNZIPPED_BYTES:
-            raise SheetError(_l("File ini terlalu besar setelah dibuka (kemungkinan file rusak atau berbahaya)."))
+            raise Refused(_l("File ini terlalu besar setelah dibuka (kemungkinan file rusak atau berbahaya)."))
     total = 0
     for info in archive.infolist():
         with archive.open(info) as member:
             while chunk := member.read(1 << 20):
                 total += len(chunk)
                 if total > MAX_UNZIPPED_BYTES:
-                    raise SheetError(_l("File ini terlalu besar setelah dibuka (kemungkinan file rusak atau berbahaya)."))
+                    raise Refused(_l("File ini terlalu besar setelah dibuka (kemungkinan file rusak atau berbahaya)."))
 
 
 def _read_workbook(data: bytes) -> list[list[str]]:
@@ -99,7 +95,7 @@ def _read_workbook(data: bytes) -> list[list[str]]:
                 if not frame.empty:
                     return [[_cell_text(value) for value in row] for row in frame.to_numpy().tolist()]
     except Exception:  # calamine reports broken files with many exception types
-        raise SheetError(_l("File tidak bisa dibaca: rusak atau bukan spreadsheet.")) from None
+        raise Refused(_l("File tidak bisa dibaca: rusak atau bukan spreadsheet.")) from None
     return []
 
 
@@ -141,15 +137,15 @@ def _read_csv(data: bytes) -> list[list[str]]:
             keep_default_na=False, skip_blank_lines=False, engine="c",
         )
     except pd.errors.EmptyDataError:
-        raise SheetError(_l("File kosong.")) from None
+        raise Refused(_l("File kosong.")) from None
     except pd.errors.ParserError as exc:
         match = _RAGGED.search(str(exc))
         if match:
             expected, line, seen = match.groups()
-            raise SheetError(_l("Baris %(line)s berisi %(seen)s kolom, padahal judul kolom hanya %(expected)s. "
+            raise Refused(_l("Baris %(line)s berisi %(seen)s kolom, padahal judul kolom hanya %(expected)s. "
                                 "Periksa pemisah (; atau ,) dan tanda kutip di baris itu.",
                                 line=line, seen=seen, expected=expected)) from None
-        raise SheetError(_l("File CSV tidak bisa dibaca: formatnya rusak.")) from None
+        raise Refused(_l("File CSV tidak bisa dibaca: formatnya rusak.")) from None
     return [[_cell_text(value) for value in row] for row in frame.itertuples(index=False)]
 
 

@@ -3,7 +3,8 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, StringField, TextAreaField, TimeField
 from wtforms.validators import InputRequired, Length, NumberRange, ValidationError
 
-from app.services.messages import PLACEHOLDERS, TemplateInvalid, check_template
+from app.services.messages import PLACEHOLDERS, check_template
+from app.services.refusal import Refused
 
 
 class SettingsForm(FlaskForm):
@@ -41,7 +42,7 @@ class SettingsForm(FlaskForm):
     def validate_message_template(self, field):
         try:
             field.data = check_template(field.data)
-        except TemplateInvalid as exc:
+        except Refused as exc:
             raise ValidationError(exc.message) from None
 
     def validate_template_params(self, field):

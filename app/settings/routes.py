@@ -6,7 +6,8 @@ from flask_babel import gettext as _
 from app.auth.access import manager_required
 from app.extensions import db
 from app.services import reminders
-from app.services.messages import TemplateInvalid, check_template, preview_customer, render_message
+from app.services.messages import check_template, preview_customer, render_message
+from app.services.refusal import Refused
 from app.services.settings import get_setting, update_settings
 from app.settings import bp
 from app.settings.forms import SettingsForm
@@ -40,7 +41,7 @@ def _preview(text):
     try:
         return {"preview": render_message(customer, check_template(text)), "preview_error": None,
                 "preview_customer": customer}
-    except TemplateInvalid as exc:
+    except Refused as exc:
         return {"preview": None, "preview_error": exc.message, "preview_customer": customer}
 
 
