@@ -63,8 +63,9 @@ def reminders_cli():
 @with_appcontext
 def send_command(days, dry_run, include_inactive):
     """Send every due reminder (the cron entry point). Last line: sent: X, failed: Y, skipped: Z."""
+    from app import clock
     from app.models import Message
-    from app.services import audit, batch_runner, clock, reminder_rules, reminders
+    from app.services import audit, batch_runner, reminder_rules, reminders
     from app.services.settings import get_setting
 
     days = reminder_rules.default_days() if days is None else days
@@ -148,7 +149,7 @@ def backup_command(path):
     import sqlite3
     from pathlib import Path
 
-    from app.services import clock
+    from app import clock
 
     source = _sqlite_path()
     if source is None:

@@ -5,7 +5,7 @@ from flask import current_app
 from flask_babel import get_locale
 from flask_login import current_user
 
-from app.services.clock import local_zone
+from app.clock import local_zone
 from app.services.formats import format_day, format_moment, local_phone
 
 

@@ -3,7 +3,7 @@
     python -m tests.cli_at SHIFT_SECONDS reminders send --days 3
 
 The configuration comes from the environment, as for `flask`; the app's clock is shifted like the
-test's own app (CLOCK_SHIFT, see app/services/clock.py), so both agree on what time it is.
+test's own app (CLOCK_SHIFT, see app/clock.py), so both agree on what time it is.
 """
 import sys
 from datetime import timedelta

@@ -4,7 +4,7 @@ The database is SQLite in a temporary file, or PostgreSQL when TEST_DATABASE_URL
 (`make test` passes it through). The schema comes from the Alembic migrations, as in production.
 CSRF protection stays on: the helpers below send the token the way the browser does.
 
-No test reads the machine's clock: every app's clock (app/services/clock.py) is set so that the
+No test reads the machine's clock: every app's clock (app/clock.py) is set so that the
 workshop's wall clock reads TEST_LOCAL_TIME (default 10:00, inside the sending hours) when the test
 starts, and keeps ticking. `.ci/run` runs the suite at 23:30 and 03:00 too.
 """
@@ -14,11 +14,10 @@ import re
 import pytest
 from flask_migrate import upgrade
 
-from app import create_app
+from app import clock, create_app
 from app.config import TestConfig
 from app.extensions import db
 from app.models import ROLE_MANAGER, ROLE_STAFF
-from app.services import clock
 from app.services.users import create_user
 from bench.generate import drop_all_tables
 
@@ -186,7 +185,7 @@ def due_customers(app, make_customer):
     """Customers due in 1..n days, with distinct plates and phones; returns their phones in order."""
     from datetime import timedelta
 
-    from app.services import clock
+    from app import clock
 
     def make(count, **fields):
         with app.app_context():

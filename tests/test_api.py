@@ -5,9 +5,9 @@ from datetime import timedelta
 
 import pytest
 
+from app import clock
 from app.extensions import db
 from app.models import Customer, Message
-from app.services import clock
 from app.services.api_tokens import create_token
 from app.services.users import find_user
 

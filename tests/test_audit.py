@@ -7,9 +7,10 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
+from app import clock
 from app.extensions import db
 from app.models import AuditEvent, Customer, CustomerArchive, Message
-from app.services import audit, clock
+from app.services import audit
 from app.services.api_tokens import create_token
 from app.services.users import find_user
 from tests.conftest import HTMX, set_local_time, settings_form

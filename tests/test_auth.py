@@ -10,11 +10,10 @@ from datetime import timedelta
 import pytest
 import requests
 
-from app import create_app
+from app import clock, create_app
 from app.config import TestConfig
 from app.extensions import db
 from app.models import LoginFailure, User
-from app.services import clock
 from tests.conftest import csrf_token_from
 
 

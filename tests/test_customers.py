@@ -4,9 +4,9 @@ from datetime import date, timedelta
 import pytest
 from dateutil.relativedelta import relativedelta
 
+from app import clock
 from app.extensions import db
 from app.models import Customer
-from app.services import clock
 from app.services.customers import create_customer
 from tests.conftest import HTMX, settings_form
 

@@ -14,9 +14,9 @@ from flask import flash, render_template_string, session
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
+from app import clock
 from app.extensions import db
 from app.models import Customer
-from app.services import clock
 from tests.conftest import HTMX, settings_form
 from tests.test_api import api, tokens  # noqa: F401  (fixtures)
 

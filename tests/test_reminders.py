@@ -6,9 +6,10 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from app import clock
 from app.extensions import db
 from app.models import Customer, Message, ReminderBatch
-from app.services import batch_runner, clock, reminder_rules, reminders
+from app.services import batch_runner, reminder_rules, reminders
 from app.services.refusal import Refused
 from tests.conftest import HTMX, set_local_time
 

@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from app import clock
 from app.extensions import db
 from app.models import AuditEvent, Customer, Message, ReminderBatch
-from app.services import batch_runner, clock, reminder_rules, reminders
+from app.services import batch_runner, reminder_rules, reminders
 from app.services.settings import set_setting
 from tests.conftest import HTMX, set_local_time
 

@@ -4,9 +4,10 @@ from datetime import datetime, time, timedelta
 
 import pytest
 
+from app import clock
 from app.extensions import db
 from app.models import Customer, Message
-from app.services import clock, stats
+from app.services import stats
 
 
 @pytest.fixture

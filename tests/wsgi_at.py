@@ -3,7 +3,7 @@
     gunicorn 'tests.wsgi_at:app_at("SHIFT_SECONDS")'
 
 The configuration comes from the environment, as for `wsgi.py`; the app's clock is shifted like the
-test's own app (CLOCK_SHIFT, see app/services/clock.py), so both agree on what time it is.
+test's own app (CLOCK_SHIFT, see app/clock.py), so both agree on what time it is.
 """
 from datetime import timedelta
 

@@ -4,11 +4,12 @@ from datetime import date
 from flask import render_template, request
 from flask_babel import gettext as _
 
+from app import clock
 from app.audit import bp
 from app.auth.access import manager_required
 from app.i18n import iso_date_short
 from app.routing import MAX_ID
-from app.services import audit, clock
+from app.services import audit
 
 
 @bp.before_request

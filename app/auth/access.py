@@ -6,8 +6,8 @@ from flask import abort, current_app, flash, make_response, redirect, request, s
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
+from app import clock
 from app.htmx import is_htmx
-from app.services import clock
 from app.services.users import any_user_exists, user_for_session
 
 

@@ -5,11 +5,12 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
+from app import clock
 from app.auth import bp
 from app.auth.access import public, safe_next_url
 from app.auth.forms import LanguageForm, LoginForm, SetupForm
 from app.extensions import db
-from app.services import clock, login_throttle
+from app.services import login_throttle
 from app.services.users import UserInvalid, any_user_exists, authenticate, create_first_manager, end_sessions
 
 

@@ -14,7 +14,8 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 from markupsafe import escape
 
-from app.services import clock, reminders
+from app import clock
+from app.services import reminders
 from app.services.customers import due_state
 from app.services.formats import format_day, format_moment
 

@@ -4,9 +4,10 @@ import secrets
 
 import sqlalchemy as sa
 
+from app import clock
 from app.extensions import db
 from app.models import ApiToken, User
-from app.services import audit, clock
+from app.services import audit
 
 PREFIX = "mw_"
 

@@ -16,9 +16,9 @@ from flask import g, has_request_context
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from app.clock import local_midnight
 from app.extensions import db
 from app.models import AuditEvent, Customer, CustomerArchive, User
-from app.services.clock import local_midnight
 from app.services.formats import local_phone
 from app.services.normalize import compact_plate, contains_pattern
 

@@ -22,9 +22,9 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
+from app import clock
 from app.extensions import db
 from app.models import Message, ReminderBatch
-from app.services import clock
 from app.services.reminders import provider, provider_problem_text, record_result
 from app.whatsapp.base import OutgoingMessage
 

@@ -12,9 +12,10 @@ import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
 from flask_babel import lazy_gettext as _l
 
+from app import clock
 from app.extensions import db
 from app.models import Customer, CustomerArchive
-from app.services import audit, clock
+from app.services import audit
 from app.services.normalize import (
     compact_plate,
     contains_pattern,

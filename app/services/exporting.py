@@ -13,9 +13,9 @@ from datetime import date, datetime
 from flask_babel import gettext as _
 from openpyxl import Workbook
 
+from app import clock
 from app.extensions import db
 from app.models import Customer
-from app.services import clock
 from app.services.customers import CustomerQuery, matching_customers
 from app.services.formats import local_phone
 from app.services.importing import ImportState

@@ -17,9 +17,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
+from app import clock
 from app.extensions import db
 from app.models import Customer, ImportBatch
-from app.services import audit, clock
+from app.services import audit
 from app.services.customers import CustomerInvalid, fill_next_service, validate_fields
 from app.services.normalize import parse_date, parse_yes_no
 from app.services.refusal import Refused

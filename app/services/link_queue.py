@@ -4,9 +4,9 @@ time, opening each customer's WhatsApp with the reminder typed in, or skipping t
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from app import clock
 from app.extensions import db
 from app.models import Message, ReminderBatch
-from app.services import clock
 from app.services.reminders import count_success
 
 

@@ -16,9 +16,9 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from app import clock
 from app.extensions import db
 from app.models import LoginFailure
-from app.services import clock
 
 WINDOW = timedelta(minutes=15)
 PER_ACCOUNT_AND_ADDRESS = 10

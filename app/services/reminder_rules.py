@@ -16,9 +16,9 @@ from datetime import date, datetime, time, timedelta
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from app import clock
 from app.extensions import db
 from app.models import Customer, Message
-from app.services import clock
 from app.services.normalize import normalize_phone
 from app.services.refusal import Refused
 from app.services.settings import get_setting

@@ -21,9 +21,10 @@ import sqlalchemy as sa
 from flask import current_app, has_request_context
 from flask_babel import lazy_gettext as _l
 
+from app import clock
 from app.extensions import db
 from app.models import Customer, Message, ReminderBatch
-from app.services import audit, clock
+from app.services import audit
 from app.services import customers as customer_service
 from app.services.messages import render_message, template_params
 from app.services.refusal import Refused

@@ -15,9 +15,9 @@ from functools import wraps
 import sqlalchemy as sa
 from flask import current_app
 
+from app import clock
 from app.extensions import db
 from app.models import Customer, CustomerArchive, Message
-from app.services import clock
 from app.whatsapp import get_provider
 
 

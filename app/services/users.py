@@ -7,9 +7,10 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from app import clock
 from app.extensions import db
 from app.models import ROLE_MANAGER, ROLES, User, new_session_token
-from app.services import audit, clock
+from app.services import audit
 
 PASSWORD_MIN_LENGTH = 8
 

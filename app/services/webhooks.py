@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
+from app import clock
 from app.extensions import db
 from app.models import Customer, Message
-from app.services import clock, customers
+from app.services import customers
 from app.whatsapp.cloud_api import means_opted_out
 
 logger = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
-from app.services import clock
+from app import clock
 from tests.conftest import MANAGER
 from tests.e2e.conftest import log_in
 

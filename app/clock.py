@@ -3,7 +3,7 @@
 Every part of the app asks this module for the time, never the machine directly, so the clock can
 be set: `CLOCK_SHIFT` (a timedelta in the app's config, used by the tests) moves the app's "now"
 away from the machine's while it keeps ticking. In production it is unset and "now" is the
-machine's time.
+machine's time. Like config.py it sits below every layer: the tables' default times come from it.
 """
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
