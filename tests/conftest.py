@@ -199,3 +199,30 @@ def due_customers(app, make_customer):
         return phones
 
     return make
+
+
+@pytest.fixture
+def tokens(app, users):
+    """Bearer headers for the JSON API: the manager's and the staff's."""
+    from app.services.api_tokens import create_token
+    from app.services.users import find_user
+
+    with app.app_context():
+        _, manager = create_token(find_user("manajer"), "test")
+        _, staff = create_token(find_user("staf"), "test")
+        db.session.commit()
+    return {"manager": {"Authorization": f"Bearer {manager}"}, "staff": {"Authorization": f"Bearer {staff}"}}
+
+
+@pytest.fixture
+def api(client, tokens):
+    """A JSON client with the manager's token (as the original service's scripts used it)."""
+
+    class Api:
+        def __getattr__(self, method):
+            def call(path, headers=None, **kwargs):
+                return getattr(client, method)("/manual-whatsapp" + path, headers=headers or tokens["manager"], **kwargs)
+
+            return call
+
+    return Api()

@@ -8,32 +8,7 @@ import pytest
 from app import clock
 from app.extensions import db
 from app.models import Customer, Message
-from app.services.api_tokens import create_token
 from app.services.users import find_user
-
-
-@pytest.fixture
-def tokens(app, users):
-    with app.app_context():
-        _, manager = create_token(find_user("manajer"), "test")
-        _, staff = create_token(find_user("staf"), "test")
-        db.session.commit()
-    return {"manager": {"Authorization": f"Bearer {manager}"}, "staff": {"Authorization": f"Bearer {staff}"}}
-
-
-@pytest.fixture
-def api(client, tokens):
-    """A JSON client with the manager's token (as the original service's scripts used it)."""
-
-    class Api:
-        def __getattr__(self, method):
-            def call(path, headers=None, **kwargs):
-                return getattr(client, method)("/manual-whatsapp" + path, headers=headers or tokens["manager"], **kwargs)
-
-            return call
-
-    return Api()
-
 
 # --- the original's curl examples, as written ------------------------------------------------
 

@@ -16,8 +16,6 @@ from app import create_app
 from app.config import TestConfig
 from app.extensions import db
 from app.models import Customer
-from app.services.api_tokens import create_token
-from app.services.users import find_user
 from tests.conftest import HTMX, settings_form
 from tests.test_import import preview_statuses, upload
 
@@ -34,11 +32,8 @@ def server_errors_as_pages(app):
 
 
 @pytest.fixture
-def token(app, users):
-    with app.app_context():
-        _, manager = create_token(find_user("manajer"), "test")
-        db.session.commit()
-    return {"Authorization": f"Bearer {manager}"}
+def token(tokens):
+    return tokens["manager"]
 
 
 def stored(app) -> int:

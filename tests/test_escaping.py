@@ -18,7 +18,6 @@ from app import clock
 from app.extensions import db
 from app.models import Customer
 from tests.conftest import HTMX, settings_form
-from tests.test_api import api, tokens  # noqa: F401  (fixtures)
 
 MARKUP = "<a href=//evil.example>Klik</a>"
 ESCAPED = "&lt;a href=//evil.example&gt;Klik&lt;/a&gt;"  # as Jinja escapes it: the text, not a link
@@ -71,7 +70,7 @@ def test_markup_typed_as_a_plate_or_phone_is_refused_and_echoed_as_text(client, 
     assert response.text.count(ESCAPED) == 4  # each field keeps what was typed, as text
 
 
-def test_the_api_names_the_holder_in_plain_text_not_html_entities(api, holder):  # noqa: F811
+def test_the_api_names_the_holder_in_plain_text_not_html_entities(api, holder):
     response = api.post("/", json={"customer_name": "Budi", "nopol": "B 1234 XYZ", "no_hp": "081211112222"})
     assert response.status_code == 409
     assert response.json["detail"] == f"nopol: Nomor polisi B 1234 XYZ sudah dipakai pelanggan {MARKUP}."
@@ -126,7 +125,7 @@ def test_a_reminder_sent_a_moment_ago_names_the_customer_as_text(client, staff, 
     assert "baru saja dikirim" in flashed.text and shows_as_text(flashed.text)
 
 
-def test_the_api_says_why_a_reminder_was_refused_in_plain_text(app, api, holder, log_provider):  # noqa: F811
+def test_the_api_says_why_a_reminder_was_refused_in_plain_text(app, api, holder, log_provider):
     _make_inactive(app, holder)
     response = api.post(f"/{holder}/send-reminder")
     assert response.status_code == 409

@@ -9,7 +9,6 @@ import re
 import pytest
 
 from app.services import audit
-from tests.test_api import api, tokens  # noqa: F401  (fixtures)
 
 NAMES = {
     "percent": "Diskon 100% Motor",
@@ -83,7 +82,7 @@ def test_the_list_finds_exactly_the_customers_holding_the_typed_text(client, aut
 
 
 @pytest.mark.parametrize("typed, keys", SEARCHES)
-def test_the_api_search_finds_exactly_the_customers_holding_the_typed_text(api, literal_customers,  # noqa: F811
+def test_the_api_search_finds_exactly_the_customers_holding_the_typed_text(api, literal_customers,
                                                                           typed, keys):
     response = api.get("/", query_string={"search": typed})
     assert response.status_code == 200

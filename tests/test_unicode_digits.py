@@ -10,7 +10,6 @@ import pytest
 from app.extensions import db
 from app.models import Customer
 from app.services.formats import local_phone
-from tests.test_api import api, tokens  # noqa: F401  (fixtures)
 
 ARABIC = "٠٨١٢٣٤٥٦٧٨٩٠"  # 081234567890 in Arabic-Indic digits
 PERSIAN = "۰۸۱۳ ۱۱۱۱ ۲۲۲۲"  # 0813 1111 2222
@@ -37,7 +36,7 @@ def test_the_form_stores_a_phone_typed_in_another_script_in_ascii(app, client, a
 
 
 @pytest.mark.parametrize("typed", list(STORED))
-def test_the_api_stores_a_phone_typed_in_another_script_in_ascii(app, api, typed):  # noqa: F811
+def test_the_api_stores_a_phone_typed_in_another_script_in_ascii(app, api, typed):
     response = api.post("/", json={"customer_name": "Budi", "nopol": "B ۱۲۳۴ XYZ", "no_hp": typed})
     assert response.status_code == 201
     assert (response.json["no_hp"], response.json["nopol"]) == (STORED[typed], "B 1234 XYZ")
