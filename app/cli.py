@@ -88,6 +88,7 @@ def send_command(days, dry_run, include_inactive):
         click.echo("sent: 0, failed: 0, skipped: 0")
         return
     batch_runner.resume_stale()
+    reminders.settle_abandoned_sends()
     with audit.acting_as(audit.CRON):
         batch = reminders.start_batch(days, not include_inactive, None, Message.CRON)
     db.session.commit()

@@ -335,3 +335,22 @@ def test_two_runners_of_one_batch_never_take_the_same_message(app, cloud_api, du
     for thread in threads:
         thread.join(timeout=60)
     assert len(taken) == 60 and len(set(taken)) == 60, f"{len(taken) - len(set(taken))} messages taken twice"
+
+
+def test_a_one_off_send_whose_request_died_is_shown_as_unconfirmed(app, client, auth, make_customer):
+    """A worker killed mid-send leaves its message "sending": the reminders page settles it as
+    unconfirmed once it is older than any send could take, and leaves a send in progress alone."""
+    customer_id = make_customer()
+    with app.app_context():
+        now = clock.utcnow()
+        for age in (timedelta(hours=1), timedelta(seconds=5)):
+            db.session.add(Message(customer_id=customer_id, trigger=Message.MANUAL, provider="cloud_api",
+                                   status=Message.SENDING, to_phone="6281234567890", customer_name="Budi",
+                                   nopol="B 1234 XYZ", body="x", attempts=1, created_at=now - age,
+                                   updated_at=now - age))
+        db.session.commit()
+    auth.login_manager()
+    page = client.get("/reminders/").text
+    statuses = [message.status for message in _messages(app)]
+    assert sorted(statuses) == [Message.SENDING, Message.UNCONFIRMED]
+    assert "1 pesan belum pasti terkirim" in page  # the manager is told, and can resend it on purpose

@@ -25,6 +25,7 @@ def only_managers():
 def index():
     """Who is due: the exact list a batch would send, who is left out and why; recent messages."""
     # Opened without a choice: the default window (the setting), active customers only.
+    reminders.settle_abandoned_sends()
     args = request.args or MultiDict({"days": str(reminder_rules.default_days()), "only_active": "y"})
     form = BatchForm(args, meta={"csrf": False})
     plan = reminder_rules.plan_batch(form.days.data, form.only_active.data) if form.validate() else None

@@ -20,19 +20,17 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 
 from app import clock
 from app.extensions import db
 from app.models import Message, ReminderBatch
-from app.services.reminders import provider, provider_problem_text, record_result
+from app.services.reminders import mark_interrupted, provider, provider_problem_text, record_result
 from app.whatsapp.base import OutgoingMessage
 
 logger = logging.getLogger(__name__)
 
 HEARTBEAT_EVERY = 2.0  # seconds
 STALE_SECONDS = 20  # a running batch silent this long has lost its runner (REMINDER_STALE_SECONDS)
-INTERRUPTED = "interrupted"  # the error code of a message whose sender died while it was in flight
 QUEUE_NAME = "reminders"
 RQ_JOB = "app.cli.run_batch_job"
 
@@ -90,12 +88,7 @@ def _beat(batch_id: int, runner: str) -> bool:
 
 def _mark_unconfirmed(batch_id: int):
     """Messages a dead runner was sending may or may not have gone out: never resend them blindly."""
-    db.session.execute(
-        sa.update(Message).where(Message.batch_id == batch_id, Message.status == Message.SENDING)
-        .values(status=Message.UNCONFIRMED, error_code=INTERRUPTED, failed_at=clock.utcnow(),
-                error_message=str(_l("Pengiriman terputus; belum pasti terkirim. Periksa dulu sebelum mengirim ulang.")))
-        .execution_options(synchronize_session=False)
-    )
+    mark_interrupted(Message.batch_id == batch_id)
     db.session.commit()
 
 

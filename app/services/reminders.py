@@ -225,6 +225,37 @@ def record_result(message: Message, result: SendResult, automatic: bool) -> str 
     return decision.stop_reason
 
 
+# --- sends whose process died ---------------------------------------------------------------------
+
+INTERRUPTED = "interrupted"  # the error code of a message whose sender died while it was in flight
+
+
+def mark_interrupted(*conditions) -> int:
+    """Messages still "sending" whose sender died: they may or may not have gone out (unconfirmed)."""
+    return db.session.execute(
+        sa.update(Message).where(Message.status == Message.SENDING, *conditions)
+        .values(status=Message.UNCONFIRMED, error_code=INTERRUPTED, failed_at=clock.utcnow(),
+                error_message=str(_l("Pengiriman terputus; belum pasti terkirim. Periksa dulu sebelum mengirim ulang.")))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
+def settle_abandoned_sends() -> int:
+    """One-off sends left "sending" by a request that died (a worker killed, a restart) become unconfirmed.
+
+    A one-off send takes at most the provider's timeout per attempt within the retry budget; one
+    still sending long after that was abandoned, and the manager must see it, not a row stuck in
+    "sending" for ever. Called by the reminders page and by cron.
+    """
+    config = current_app.config
+    longest = MAX_ATTEMPTS * float(config.get("WHATSAPP_HTTP_TIMEOUT", 10)) + \
+        float(config.get("ONE_OFF_RETRY_SECONDS", ONE_OFF_RETRY_SECONDS))
+    cutoff = clock.utcnow() - timedelta(seconds=2 * longest + 60)
+    settled = mark_interrupted(Message.batch_id.is_(None), Message.updated_at < cutoff)
+    db.session.commit()
+    return settled
+
+
 # --- one message now, retried within the request ------------------------------------------------
 
 def _send_within_request(sender, message: Message) -> SendResult:
