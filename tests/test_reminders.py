@@ -109,12 +109,11 @@ def test_sends_run_concurrently_up_to_the_rate(app, cloud_api, due_customers):
     due_customers(30)
     cloud_api.latency = 0.2
     app.config["WHATSAPP_RATE_PER_SECOND"] = "50"
-    started = time.monotonic()
     _, _, _, progress = _run_batch(app)
-    elapsed = time.monotonic() - started
     assert progress.sent == 30
-    assert cloud_api.max_in_flight >= 5  # not one round-trip at a time
-    assert elapsed < 30 * 0.2 / 2  # one at a time would take 6 s
+    # Several requests at the provider at once, not one round-trip at a time. How fast that is
+    # is the benchmark's business (bench/run.py --only sending), not a timed test's.
+    assert cloud_api.max_in_flight >= 5
 
 
 # --- once per service date, whatever happens ---------------------------------------------------

@@ -4,7 +4,6 @@ The fake Cloud API really accepts a message whose answer comes after the client'
 (`("timeout", s)` counts it in `accepted`), so these tests measure what a customer receives.
 """
 import ast
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -187,10 +186,9 @@ def test_one_off_send_reports_when_the_rate_limit_outlasts_the_budget(app, clien
     [phone] = due_customers(1)
     app.config["ONE_OFF_RETRY_SECONDS"] = 1.5
     cloud_api.script("+" + phone, *[("error", 130429, 429)] * 10)  # Retry-After: 1
-    started = time.monotonic()
     page = _send_row(client, _customer(app, phone))
-    assert time.monotonic() - started < 4
     assert "Gagal mengirim" in page and "130429" in page
+    # Retry-After 1 s fits once in the 1.5 s budget: two requests, then the person is told.
     assert len(cloud_api.requests) == 2 and cloud_api.accepted[phone] == 0
 
 
