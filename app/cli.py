@@ -60,8 +60,13 @@ def reminders_cli():
               help="Remind customers whose next service is within this many days (default: the setting).")
 @click.option("--dry-run", is_flag=True, help="Show who would be reminded; send nothing.")
 @click.option("--include-inactive", is_flag=True, help="Also remind inactive customers.")
+@click.option("--include-overdue/--no-include-overdue", default=None,
+              help="Also remind customers whose service date has passed (default: yes unless the "
+                   "overdue_days setting is 0).")
+@click.option("--overdue-days", type=click.IntRange(1, 365), default=None,
+              help="Only customers overdue by at most this many days (default: the setting, else 90).")
 @with_appcontext
-def send_command(days, dry_run, include_inactive):
+def send_command(days, dry_run, include_inactive, include_overdue, overdue_days):
     """Send every due reminder (the cron entry point). Last line: sent: X, failed: Y, skipped: Z."""
     from app import clock
     from app.models import Message
@@ -69,16 +74,21 @@ def send_command(days, dry_run, include_inactive):
     from app.services.settings import get_setting
 
     days = reminder_rules.default_days() if days is None else days
+    if include_overdue is None:
+        include_overdue = reminder_rules.include_overdue_by_default()
+    overdue_bound = (overdue_days or reminder_rules.default_overdue_days()) if include_overdue else 0
     sender = reminders.provider()
     if sender.problem or sender.interactive:
         problem = sender.problem or "WHATSAPP_PROVIDER=link needs a person to press send; use cloud_api or fonnte"
         click.echo(f"error: {problem}", err=True)
         click.echo("sent: 0, failed: 0, skipped: 0")
         sys.exit(2)
-    plan = reminder_rules.plan_batch(days, not include_inactive)
+    plan = reminder_rules.plan_batch(days, not include_inactive, overdue_bound)
     if dry_run:
         for customer in plan.to_send:
-            click.echo(f"would send: {customer.nopol} {customer.customer_name} ({customer.next_service})")
+            late = plan.days_overdue(customer)
+            note = f", overdue by {late} days" if late is not None else ""
+            click.echo(f"would send: {customer.nopol} {customer.customer_name} ({customer.next_service}{note})")
         for customer, reason in plan.left_out:
             click.echo(f"left out: {customer.nopol} {customer.customer_name}: {reason}")
         click.echo(f"sent: 0, failed: 0, skipped: {len(plan.left_out)}")
@@ -90,7 +100,7 @@ def send_command(days, dry_run, include_inactive):
     batch_runner.resume_stale()
     reminders.settle_abandoned_sends()
     with audit.acting_as(audit.CRON):
-        batch = reminders.start_batch(days, not include_inactive, None, Message.CRON)
+        batch = reminders.start_batch(days, not include_inactive, None, Message.CRON, overdue_bound)
     db.session.commit()
     batch_runner.run_batch(batch.id)
     db.session.refresh(batch)

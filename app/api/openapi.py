@@ -123,7 +123,13 @@ def spec() -> dict:
                 "requestBody": {**_json({"type": "object", "properties": {
                     "days_threshold": {"type": "integer", "minimum": 0, "maximum": 365,
                                        "description": "default: the reminder_days setting (3 until changed)"},
-                    "only_active": {"type": "boolean", "default": True}}})},
+                    "only_active": {"type": "boolean", "default": True},
+                    "include_overdue": {"type": "boolean", "description": (
+                        "also remind customers whose next service date has passed, once per service "
+                        "date; default: true unless the overdue_days setting is 0")},
+                    "overdue_days": {"type": "integer", "minimum": 1, "maximum": 365, "description": (
+                        "only customers overdue by at most this many days; default: the overdue_days "
+                        "setting (90 until changed), or 90 when it is 0")}}})},
                 "responses": {"200": {"description": "Counts", **_json({"type": "object", "properties": {
                     "batch_id": {"type": "integer"}, "status": {"type": "string"}, "sent": {"type": "integer"},
                     "failed": {"type": "integer"}, "unconfirmed": {"type": "integer"}, "skipped": {"type": "integer"},

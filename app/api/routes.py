@@ -243,10 +243,18 @@ def send_reminders():
         raise ApiError(422, "days_threshold must be a whole number from 0 to 365")
     if not isinstance(only_active, bool):
         raise ApiError(422, "only_active must be true or false")
+    include_overdue = payload.get("include_overdue", reminder_rules.include_overdue_by_default())
+    overdue_days = payload.get("overdue_days", reminder_rules.default_overdue_days())
+    if not isinstance(include_overdue, bool):
+        raise ApiError(422, "include_overdue must be true or false")
+    if not isinstance(overdue_days, int) or isinstance(overdue_days, bool) or \
+            not 1 <= overdue_days <= reminder_rules.MAX_OVERDUE_DAYS:
+        raise ApiError(422, f"overdue_days must be a whole number from 1 to {reminder_rules.MAX_OVERDUE_DAYS}")
     if reminders.provider().interactive:
         raise ApiError(409, "WHATSAPP_PROVIDER=link needs a person to press send; use cloud_api or fonnte")
     try:
-        batch = reminders.start_batch(days, only_active, g.api_user, Message.API)
+        batch = reminders.start_batch(days, only_active, g.api_user, Message.API,
+                                      overdue_days if include_overdue else 0)
     except Refused as exc:
         db.session.rollback()
         raise ApiError(503, exc.message) from None

@@ -24,11 +24,18 @@ def only_managers():
 @bp.get("/")
 def index():
     """Who is due: the exact list a batch would send, who is left out and why; recent messages."""
-    # Opened without a choice: the default window (the setting), active customers only.
+    # Opened without a choice: the default window (the setting), active customers only, and
+    # overdue customers within the setting's bound (unless the setting is 0).
     reminders.settle_abandoned_sends()
-    args = request.args or MultiDict({"days": str(reminder_rules.default_days()), "only_active": "y"})
+    args = MultiDict(request.args)
+    if "days" not in args:
+        args = MultiDict({"days": str(reminder_rules.default_days()), "only_active": "y"})
+        if reminder_rules.include_overdue_by_default():
+            args["include_overdue"] = "y"
+    args.setdefault("overdue_days", str(reminder_rules.default_overdue_days()))
     form = BatchForm(args, meta={"csrf": False})
-    plan = reminder_rules.plan_batch(form.days.data, form.only_active.data) if form.validate() else None
+    plan = reminder_rules.plan_batch(form.days.data, form.only_active.data, form.overdue_bound()) \
+        if form.validate() else None
     status = request.args.get("status")
     status = status if status in (Message.FAILED, Message.UNCONFIRMED) else None
     return render_template(
@@ -44,14 +51,17 @@ def start():
     """Queue every due reminder and start sending them in the background."""
     form = BatchForm()
     if not form.validate_on_submit():
-        flash(_("Periksa jumlah hari."), "error")
+        flash(_("Periksa jumlah hari dan batas lewat jadwal."), "error")
         return redirect(url_for("reminders.index"))
     try:
-        batch = reminders.start_batch(form.days.data, form.only_active.data, current_user, Message.BATCH)
+        batch = reminders.start_batch(form.days.data, form.only_active.data, current_user, Message.BATCH,
+                                      form.overdue_bound())
     except Refused as exc:
         db.session.rollback()
         flash(exc.message, "error")
-        return redirect(url_for("reminders.index", days=form.days.data, only_active=form.only_active.data or None))
+        return redirect(url_for("reminders.index", days=form.days.data, only_active=form.only_active.data or None,
+                                include_overdue=form.include_overdue.data or None,
+                                overdue_days=form.overdue_days.data))
     db.session.commit()
     if batch.status != ReminderBatch.DONE:
         launch(batch.id)

@@ -45,6 +45,8 @@ OTHER_LABELS = {
     "reminder_days": _l("Hari sebelum servis"),
     "quiet_start": _l("Kirim otomatis mulai jam"),
     "quiet_end": _l("sampai jam"),
+    "overdue_message_template": _l("Teks pesan lewat jadwal"),
+    "overdue_days": _l("Lewat jadwal paling lama (hari)"),
     "file": _l("File"),
     "created": _l("baru"),
     "updated": _l("diperbarui"),

@@ -24,7 +24,7 @@ from app.services.normalize import (
     phone_search_fragment,
 )
 from app.services.refusal import Refused
-from app.services.reminder_rules import due_within
+from app.services.reminder_rules import due_within, is_overdue, overdue
 from app.services.settings import service_interval_months
 
 NAME_MAX_LENGTH = 120
@@ -322,7 +322,7 @@ def _filter_condition(name: str, days: int | None):
         "all": None,
         "active": Customer.is_active.is_(True),
         "inactive": Customer.is_active.is_(False),
-        "overdue": Customer.next_service < today,
+        "overdue": overdue(today),  # the same "overdue" as the reminder text
         "never": Customer.reminder_sent_count == 0,
     }[name]
 
@@ -373,7 +373,7 @@ def due_state(customer: Customer, today: date | None = None) -> str | None:
     if customer.next_service is None:
         return None
     today = today or clock.today()
-    if customer.next_service < today:
+    if is_overdue(customer.next_service, today):
         return "overdue"
     if customer.next_service <= today + timedelta(days=DUE_SOON_DAYS):
         return "soon"

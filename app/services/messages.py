@@ -1,14 +1,16 @@
 """The reminder text: placeholders the manager can use, checking them, and filling them in."""
 import string
-from datetime import date
+from datetime import timedelta
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from app import clock
 from app.extensions import db
 from app.models import Customer
 from app.services.formats import format_day
 from app.services.refusal import Refused
+from app.services.reminder_rules import is_overdue
 from app.services.settings import get_setting
 
 PLACEHOLDERS = ("nama", "nopol", "servis_berikutnya", "servis_terakhir", "bengkel")
@@ -36,12 +38,17 @@ def check_template(text: str) -> str:
     return text
 
 
-def preview_customer() -> Customer:
-    """A real customer to preview the text with (one with a next service), or an example."""
-    customer = db.session.scalar(
-        sa.select(Customer).where(Customer.next_service.isnot(None)).order_by(Customer.next_service.desc()).limit(1))
+def preview_customer(overdue: bool = False) -> Customer:
+    """A real customer to preview a text with (the latest next service; for the overdue text, one
+    whose date has passed), or an example."""
+    today = clock.today()
+    stmt = sa.select(Customer).where(Customer.next_service.isnot(None))
+    if overdue:
+        stmt = stmt.where(Customer.next_service < today)
+    customer = db.session.scalar(stmt.order_by(Customer.next_service.desc()).limit(1))
+    example = today - timedelta(days=14) if overdue else today + timedelta(days=3)
     return customer or Customer(customer_name="Budi Santoso", nopol="B 1234 XYZ", no_hp="628123456789",
-                                last_service=date(2026, 1, 15), next_service=date(2026, 7, 15))
+                                last_service=example - timedelta(days=182), next_service=example)
 
 
 def _date_text(value) -> str:
@@ -59,9 +66,14 @@ def placeholder_values(customer) -> dict:
     }
 
 
+def saved_template(customer) -> str:
+    """The saved text for this customer: the overdue one when the service date has passed."""
+    return get_setting("overdue_message_template" if is_overdue(customer.next_service) else "message_template")
+
+
 def render_message(customer, template: str | None = None) -> str:
     """The reminder for this customer, from the saved text unless another is given (the preview)."""
-    return (template if template is not None else get_setting("message_template")).format(**placeholder_values(customer))
+    return (template if template is not None else saved_template(customer)).format(**placeholder_values(customer))
 
 
 def template_params(customer) -> list[str]:

@@ -2,6 +2,11 @@
 
 - "Due": the next service falls within N days from today, workshop time; N defaults to the
   `reminder_days` setting everywhere (reminders page, customer list filter, API, cron).
+- "Overdue": the next service was before today, workshop time (the customer list, the stats, the
+  message text). A batch includes overdue customers when asked, only those overdue by at most M
+  days (the `overdue_days` setting; 0 there means "not unless asked"), so a customer who left years
+  ago is not messaged. Still one automatic reminder per service date: a customer reminded before
+  the date passed is not reminded again once it is overdue.
 - Who a batch reminds now, and who is left out and why (`plan_batch`).
 - When unattended sends may go out (the sending hours).
 - What one answer of the provider means for its message (`outcome`): sent, try again later,
@@ -41,6 +46,36 @@ def due_within(days: int | None = None, today: date | None = None):
     days = default_days() if days is None else days
     today = today or clock.today()
     return Customer.next_service.between(today, today + timedelta(days=days))
+
+
+OVERDUE_DAYS_FALLBACK = 90  # how far back an explicit "include overdue" looks when the setting is 0
+MAX_OVERDUE_DAYS = 365
+
+
+def overdue(today: date | None = None):
+    """The condition "the next service was before today" (workshop time)."""
+    return Customer.next_service < (today or clock.today())
+
+
+def is_overdue(service_date: date | None, today: date | None = None) -> bool:
+    """The same rule as `overdue`, for one date in hand."""
+    return service_date is not None and service_date < (today or clock.today())
+
+
+def include_overdue_by_default() -> bool:
+    """Whether a batch includes overdue customers when nobody says (the setting is above 0)."""
+    return get_setting("overdue_days") > 0
+
+
+def default_overdue_days() -> int:
+    """How many days overdue a customer may be and still be reminded, when nobody says."""
+    return get_setting("overdue_days") or OVERDUE_DAYS_FALLBACK
+
+
+def overdue_within(days: int, today: date | None = None):
+    """The condition "overdue by 1 to `days` days"."""
+    today = today or clock.today()
+    return Customer.next_service.between(today - timedelta(days=days), today - timedelta(days=1))
 
 
 def outside_sending_hours(now: datetime) -> bool:
@@ -93,22 +128,45 @@ def not_retried(message: Message, phone: str) -> str | None:
 class Plan:
     days: int
     only_active: bool
+    overdue_days: int  # 0: overdue customers are not included
+    today: date
     to_send: list = field(default_factory=list)  # customers
     retry_ids: dict = field(default_factory=dict)  # customer id -> failed message to send again
     left_out: list = field(default_factory=list)  # (customer, reason key)
+    overdue_not_included: int = 0  # overdue customers within the bound, when they were not included
+
+    def days_overdue(self, customer) -> int | None:
+        """How many days ago the customer's service was due, or None when it is not overdue."""
+        if not is_overdue(customer.next_service, self.today):
+            return None
+        return (self.today - customer.next_service).days
+
+    @property
+    def overdue_count(self) -> int:
+        return sum(1 for customer in self.to_send if is_overdue(customer.next_service, self.today))
 
 
-def plan_batch(days: int, only_active: bool) -> Plan:
-    """Exactly who a batch would remind now, and who is left out and why."""
+def plan_batch(days: int, only_active: bool, overdue_days: int = 0) -> Plan:
+    """Exactly who a batch would remind now, and who is left out and why.
+
+    `overdue_days` above 0 also takes customers overdue by at most that many days.
+    """
+    today = clock.today()
+    condition = due_within(days, today)
+    if overdue_days:
+        condition = sa.or_(condition, overdue_within(overdue_days, today))
     customers = db.session.scalars(
-        sa.select(Customer).where(due_within(days)).order_by(Customer.next_service, Customer.customer_name)
+        sa.select(Customer).where(condition).order_by(Customer.next_service, Customer.customer_name)
     ).all()
     keys = [auto_key(customer.id, customer.next_service) for customer in customers]
     earlier = {}
     for start in range(0, len(keys), 500):
         for message in db.session.scalars(sa.select(Message).where(Message.dedupe_key.in_(keys[start:start + 500]))):
             earlier[message.dedupe_key] = message
-    result = Plan(days=days, only_active=only_active)
+    result = Plan(days=days, only_active=only_active, overdue_days=overdue_days, today=today)
+    if not overdue_days:
+        result.overdue_not_included = db.session.scalar(
+            sa.select(sa.func.count(Customer.id)).where(overdue_within(default_overdue_days(), today)))
     for customer in customers:
         previous = earlier.get(auto_key(customer.id, customer.next_service))
         reason = None

@@ -79,8 +79,11 @@ def _insert_ignoring_duplicates(rows: list[dict]):
     db.session.execute(insert(Message).on_conflict_do_nothing(index_elements=["dedupe_key"]), rows)
 
 
-def start_batch(days: int, only_active: bool, user, trigger: str) -> ReminderBatch:
-    """Queue every due reminder as one batch (the caller commits and launches it)."""
+def start_batch(days: int, only_active: bool, user, trigger: str, overdue_days: int = 0) -> ReminderBatch:
+    """Queue every due reminder as one batch (the caller commits and launches it).
+
+    `overdue_days` above 0 also reminds customers overdue by at most that many days.
+    """
     sender = provider()
     if sender.problem:
         raise Refused(provider_problem_text(sender.problem))
@@ -88,7 +91,7 @@ def start_batch(days: int, only_active: bool, user, trigger: str) -> ReminderBat
                           days=days, only_active=only_active)
     db.session.add(batch)
     db.session.flush()
-    plan = plan_batch(days, only_active)
+    plan = plan_batch(days, only_active, overdue_days)
     fresh = [customer for customer in plan.to_send if customer.id not in plan.retry_ids]
     _insert_ignoring_duplicates([
         _message_for(customer, trigger, user, sender.name, batch.id, auto_key(customer.id, customer.next_service))
@@ -109,7 +112,8 @@ def start_batch(days: int, only_active: bool, user, trigger: str) -> ReminderBat
         )
     queued = db.session.scalar(sa.select(sa.func.count(Message.id)).where(Message.batch_id == batch.id))
     batch.skipped = len(plan.left_out) + (len(plan.to_send) - queued)
-    audit.record("reminders.batch", details={"batch": batch.id, "queued": queued, "days": days})
+    audit.record("reminders.batch", details={"batch": batch.id, "queued": queued, "days": days,
+                                                  "overdue_days": overdue_days})
     if queued == 0:
         batch.status = ReminderBatch.DONE
         batch.finished_at = clock.utcnow()

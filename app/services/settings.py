@@ -12,6 +12,13 @@ DEFAULT_MESSAGE = (
     "Balas STOP bila tidak ingin menerima pengingat lagi."
 )
 
+# For a customer whose next service date has passed: "is scheduled for" a past day reads wrong.
+DEFAULT_OVERDUE_MESSAGE = (
+    "Halo {nama}, servis kendaraan {nopol} sudah lewat jadwal sejak {servis_berikutnya}. "
+    "Servis terakhir: {servis_terakhir}. Silakan hubungi {bengkel} untuk booking jadwal secepatnya. "
+    "Balas STOP bila tidak ingin menerima pengingat lagi."
+)
+
 DEFAULTS = {
     # How long after a service the next one is due, when the next date is not given.
     "service_interval_months": 6,
@@ -23,6 +30,10 @@ DEFAULTS = {
     "quiet_start": "08:00",
     "quiet_end": "20:00",
     "reminder_days": 3,
+    # Sent instead of message_template when the next service date is before today.
+    "overdue_message_template": DEFAULT_OVERDUE_MESSAGE,
+    # Batches include customers overdue by at most this many days (0: only when asked).
+    "overdue_days": 90,
 }
 
 

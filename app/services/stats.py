@@ -18,6 +18,7 @@ from flask import current_app
 from app import clock
 from app.extensions import db
 from app.models import Customer, CustomerArchive, Message
+from app.services import reminder_rules
 from app.whatsapp import get_provider
 
 
@@ -126,7 +127,7 @@ def _count_customers() -> dict:
     return {
         "customers_total": total, "customers_active": active, "customers_inactive": total - active,
         "customers_opted_out": _count(Customer.opted_out.is_(True)),
-        "services_overdue": _count(Customer.next_service < today),
+        "services_overdue": _count(reminder_rules.overdue(today)),
         "services_due_7_days": _count(Customer.next_service.between(today, today + timedelta(days=7))),
         "services_due_30_days": _count(Customer.next_service.between(today, today + timedelta(days=30))),
         "never_reminded": _count(Customer.reminder_sent_count == 0),

@@ -26,12 +26,24 @@ class SettingsForm(FlaskForm):
         description=_l("Placeholder: {nama}, {nopol}, {servis_berikutnya}, {servis_terakhir}, {bengkel}."),
         render_kw={"rows": 5},
     )
+    overdue_message_template = TextAreaField(
+        _l("Teks pengingat untuk yang lewat jadwal"),
+        description=_l("Dikirim bila tanggal servis berikutnya sudah lewat. Placeholder sama dengan teks di atas."),
+        render_kw={"rows": 5},
+    )
     template_params = StringField(
         _l("Parameter template Cloud API"),
         description=_l("Urutan nilai untuk {{1}}, {{2}}, … di template yang disetujui Meta, dipisah koma."),
     )
     reminder_days = IntegerField(
         _l("Kirim pengingat berapa hari sebelum jadwal"),
+        invalid_value_message=_l("Isi jumlah hari dengan angka."),
+        validators=[InputRequired(_l("Isi jumlah hari.")),
+                    NumberRange(min=0, max=365, message=_l("Jumlah hari antara 0 dan 365."))],
+    )
+    overdue_days = IntegerField(
+        _l("Ingatkan yang lewat jadwal paling lama (hari)"),
+        description=_l("0: yang lewat jadwal hanya diikutkan bila dipilih di halaman Pengingat."),
         invalid_value_message=_l("Isi jumlah hari dengan angka."),
         validators=[InputRequired(_l("Isi jumlah hari.")),
                     NumberRange(min=0, max=365, message=_l("Jumlah hari antara 0 dan 365."))],
@@ -44,6 +56,9 @@ class SettingsForm(FlaskForm):
             field.data = check_template(field.data)
         except Refused as exc:
             raise ValidationError(exc.message) from None
+
+    def validate_overdue_message_template(self, field):
+        self.validate_message_template(field)
 
     def validate_template_params(self, field):
         names = [name.strip() for name in (field.data or "").split(",") if name.strip()]

@@ -13,7 +13,9 @@ from app.settings import bp
 from app.settings.forms import SettingsForm
 
 FIELDS = ("service_interval_months", "workshop_name", "message_template", "template_params", "reminder_days",
-          "quiet_start", "quiet_end")
+          "quiet_start", "quiet_end", "overdue_message_template", "overdue_days")
+# Each reminder text and the field it is typed in: a live preview for each.
+TEXTS = {"due": "message_template", "overdue": "overdue_message_template"}
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -33,20 +35,25 @@ def index():
             value = get_setting(name)
             form[name].data = time.fromisoformat(value) if name.startswith("quiet_") else value
     return render_template("settings/index.html", form=form, provider=reminders.provider(),
-                           **_preview(form.message_template.data))
+                           previews={kind: _preview(kind, form[name].data) for kind, name in TEXTS.items()})
 
 
-def _preview(text):
-    customer = preview_customer()
+def _preview(kind, text):
+    customer = preview_customer(overdue=kind == "overdue")
     try:
-        return {"preview": render_message(customer, check_template(text)), "preview_error": None,
+        return {"kind": kind, "preview": render_message(customer, check_template(text)), "preview_error": None,
                 "preview_customer": customer}
     except Refused as exc:
-        return {"preview": None, "preview_error": exc.message, "preview_customer": customer}
+        return {"kind": kind, "preview": None, "preview_error": exc.message, "preview_customer": customer}
 
 
 @bp.post("/preview")
 @manager_required
 def preview():
-    """The reminder as a real customer would read it, while the manager types (htmx)."""
-    return render_template("settings/partials/_preview.html", **_preview(request.form.get("message_template", "")))
+    """A reminder text as a real customer would read it, while the manager types (htmx).
+
+    `?text=overdue` previews the overdue text with a customer whose service date has passed.
+    """
+    kind = request.args.get("text", "due")
+    kind = kind if kind in TEXTS else "due"
+    return render_template("settings/partials/_preview.html", p=_preview(kind, request.form.get(TEXTS[kind], "")))
