@@ -92,6 +92,7 @@ def test_click_without_script_records_opened_and_redirects_to_wa_me(app, client,
     assert "Dibuka di WhatsApp — sudah terkirim?" in row and "Sudah terkirim" in row and "Tidak jadi" in row
     detail = client.get(f"/customers/{customer_id}").text
     assert "Dibuka di WhatsApp — sudah terkirim?" in detail
+    assert "dibuka di WhatsApp, belum dikonfirmasi" in detail  # the history says what it is
 
 
 def test_htmx_click_answers_with_the_row_and_the_address_to_open(app, client, staff, make_customer):
