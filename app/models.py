@@ -223,6 +223,9 @@ class Message(db.Model):
     # It may or may not have reached the customer (no answer in time, or the sender died while it
     # was in flight): never sent again by a batch, cron or a retry, only by a person who chose to.
     UNCONFIRMED = "unconfirmed"
+    # wa.me links: a person opened WhatsApp with the message typed in, and has not yet said whether
+    # they pressed Send. Not counted as sent; an automatic one keeps its key, so no batch queues it again.
+    OPENED = "opened"
     MANUAL, BATCH, CRON, API = "manual", "batch", "cron", "api"
 
     id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True)

@@ -42,21 +42,28 @@
     }
   });
 
-  // wa.me links: the browser opens WhatsApp in a new tab (a real click, so no pop-up blocker),
-  // and the send is recorded in the background; the answer replaces the row or the queue card.
+  // wa.me links lead to the server, which checks the send rules and records "opened". With script
+  // the answer replaces the row or the queue card (or the page reloads); only an allowed send
+  // names the WhatsApp address to open, so a refused one opens nothing and says why in place.
   document.addEventListener("click", function (event) {
-    var link = event.target.closest("a[data-record-url]");
-    if (!link || !window.htmx) { return; }
-    var target = link.dataset.recordTarget || "closest tr";
+    var link = event.target.closest("a[data-open-target]");
+    if (!link || !window.htmx || event.button || event.ctrlKey || event.metaKey || event.shiftKey) { return; }
+    event.preventDefault();
+    var target = link.dataset.openTarget;
     var request = {source: link, values: {next: window.location.pathname + window.location.search}};
     if (target === "reload") {
       request.swap = "none";
-      htmx.ajax("POST", link.dataset.recordUrl, request).then(function () { window.location.reload(); });
+      htmx.ajax("GET", link.href, request).then(function () { window.location.reload(); });
       return;
     }
     request.target = target === "closest tr" ? link.closest("tr") : target;
     request.swap = "outerHTML";
-    htmx.ajax("POST", link.dataset.recordUrl, request);
+    htmx.ajax("GET", link.href, request);
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var url = event.detail.xhr && event.detail.xhr.getResponseHeader("X-WhatsApp-Url");
+    // Opened within the click's user activation, so no pop-up blocker stands in the way.
+    if (url && url.indexOf("https://wa.me/") === 0) { window.open(url, "_blank", "noopener"); }
   });
 
   // Plain (non-htmx) buttons that destroy something ask first: <button data-confirm="…">.

@@ -356,5 +356,6 @@ def test_row_addresses_match_the_routes(app, client, staff, make_customer):
     customer_id = make_customer()
     page = client.get("/customers/").text
     with app.test_request_context():
-        for endpoint in ("detail", "edit", "toggle", "serviced", "delete", "remind", "whatsapp_link"):
+        # The default provider is the wa.me link: its "Kirim WA" goes to whatsapp_link, not remind.
+        for endpoint in ("detail", "edit", "toggle", "serviced", "delete", "whatsapp_link"):
             assert f'"{url_for(f"customers.{endpoint}", customer_id=customer_id)}"' in page, endpoint

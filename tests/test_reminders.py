@@ -297,21 +297,6 @@ def test_unconfigured_provider_says_so_instead_of_failing_row_by_row(app, client
     assert "WhatsApp belum bisa mengirim" in response.text
 
 
-def test_link_provider_row_opens_wa_me_with_the_message_and_records_it(app, client, staff, make_customer):
-    customer_id = make_customer(customer_name="Budi", nopol="B 1234 XYZ", no_hp="08123456789")
-    page = client.get("/customers/").text
-    assert f'href="/customers/{customer_id}/whatsapp"' in page
-    assert f'data-record-url="/customers/{customer_id}/remind"' in page
-    opened = client.get(f"/customers/{customer_id}/whatsapp")
-    assert opened.headers["Location"].startswith(
-        "https://wa.me/628123456789?text=Halo%20Budi%2C%20kendaraan%20Anda%20B%201234%20XYZ")
-    assert _messages(app) == []  # opening WhatsApp records nothing; the button's POST does
-    response = client.post(f"/customers/{customer_id}/remind", headers=HTMX)
-    assert "1×" in response.text
-    [message] = _messages(app)
-    assert (message.provider, message.status) == ("link", Message.SENT)
-
-
 def test_detail_page_shows_the_history(app, client, staff, cloud_api, due_customers):
     [phone] = due_customers(1)
     customer = _customer(app, phone)

@@ -1,4 +1,4 @@
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -9,11 +9,10 @@ from app.customers.listing import list_query_from_request
 from app.customers.rows import customer_rows, whatsapp_provider
 from app.extensions import db
 from app.htmx import is_htmx, render
-from app.models import Customer
-from app.services import audit, reminders
+from app.models import Customer, Message
+from app.services import audit, link_queue, reminders
 from app.services import customers as service
 from app.services.customers import CustomerInvalid
-from app.services.messages import render_message
 from app.services.refusal import Refused
 from app.whatsapp.link import wa_link
 
@@ -44,13 +43,64 @@ def index():
 
 @bp.get("/<uuid:customer_id>/whatsapp")
 def whatsapp_link(customer_id):
-    """Open WhatsApp with this customer's reminder typed in (the link provider's "Kirim WA").
+    """Open WhatsApp with this customer's reminder typed in ("Kirim WA"), if the send rules allow it.
 
-    The message is written when the button is pressed, not for every row of the list; the send is
-    recorded by the button's own POST to `remind`.
+    The link leads here, not to wa.me: a refused send never opens WhatsApp and says why; an allowed
+    one is recorded as opened (not sent) and redirects to wa.me. With htmx the row (or, for the
+    customer's page, a flash) answers and the script opens the X-WhatsApp-Url it is given.
     """
     customer = db.get_or_404(Customer, customer_id)
-    return redirect(wa_link(customer.no_hp, render_message(customer)))
+    try:
+        message = link_queue.open_for_customer(customer, current_user)
+    except Refused as exc:
+        db.session.rollback()
+        notice, url = exc.message, None
+    else:
+        db.session.commit()
+        notice, url = None, wa_link(message.to_phone, message.body)
+    if is_htmx():
+        response = make_response(_link_answer(customer, notice))
+        if url:
+            response.headers["X-WhatsApp-Url"] = url
+        return response
+    if url:
+        return redirect(url)
+    return render_template("customers/whatsapp_refused.html", customer=customer, notice=notice), 409
+
+
+def _link_answer(customer, notice, ok=False):
+    """The row that was clicked, or (from the customer's page, which reloads) a flash."""
+    next_url = safe_next_url(request.values.get("next"))
+    if request.headers.get("HX-Target") == f"customer-{customer.id}":
+        return render_template("customers/partials/_row.html", customer=customer, next_url=next_url,
+                               notice=notice, notice_ok=ok)
+    if notice:
+        flash(notice, "success" if ok else "error")
+    return ""
+
+
+@bp.post("/<uuid:customer_id>/whatsapp/<int:message_id>/<any(sent, not_sent):answer>")
+def whatsapp_confirm(customer_id, message_id, answer):
+    """The person says whether they pressed Send in WhatsApp ("Sudah terkirim" / "Tidak jadi")."""
+    customer = db.get_or_404(Customer, customer_id)
+    message = db.get_or_404(Message, message_id)
+    if message.customer_id != customer.id or message.batch_id is not None:
+        abort(404)
+    sent = answer == "sent"
+    try:
+        link_queue.confirm(message, sent)
+    except Refused as exc:
+        db.session.rollback()
+        notice, ok = exc.message, False
+    else:
+        db.session.commit()
+        notice = _("Dicatat: pengingat terkirim ke %(name)s.", name=customer.customer_name) if sent else \
+            _("Dicatat: pengingat untuk %(name)s tidak jadi dikirim.", name=customer.customer_name)
+        ok = True
+    if is_htmx():
+        return _link_answer(customer, notice, ok)
+    flash(notice, "success" if ok else "error")
+    return redirect(safe_next_url(request.form.get("next")))
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -15,7 +15,7 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import escape
 
 from app import clock
-from app.services import reminders
+from app.services import link_queue, reminders
 from app.services.customers import due_state
 from app.services.formats import format_day, format_moment
 
@@ -33,6 +33,8 @@ def row_texts() -> dict:
         "opted_out_title": _("Pelanggan berhenti berlangganan"), "activate": _("Aktifkan"),
         "deactivate": _("Nonaktifkan"), "serviced": _("Servis hari ini"), "edit": _("Ubah"),
         "delete": _("Hapus"), "confirm_delete": _("Hapus pelanggan %(name)s (%(nopol)s)?"),
+        "opened_prompt": _("Dibuka di WhatsApp — sudah terkirim?"), "confirm_sent": _("Sudah terkirim"),
+        "confirm_not_sent": _("Tidak jadi"),
         "overdue": _("lewat jadwal"), "soon": _("segera"), "active": _("Aktif"), "inactive": _("Nonaktif"),
     }
 
@@ -49,6 +51,18 @@ class RowContext:
         self.locale = str(get_locale())
         self.zone = clock.local_zone()
         self.today = clock.today()
+        self._awaiting = None
+
+    def opened(self, customer):
+        """The customer's message opened in WhatsApp and not yet confirmed (wa.me only), or None.
+
+        One query for the page, not one per row: few messages wait for a confirmation at a time.
+        """
+        if not self.provider.interactive:
+            return None
+        if self._awaiting is None:
+            self._awaiting = link_queue.awaiting_confirmation()
+        return self._awaiting.get(customer.id)
 
     def view(self, customer) -> "RowView":
         """The row's own strings, in one call from the template (each call from Jinja has a cost)."""

@@ -1,4 +1,4 @@
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
@@ -13,6 +13,7 @@ from app.services import link_queue, reminder_rules, reminders
 from app.services.batch_runner import launch, resume_stale
 from app.services.refusal import Refused
 from app.services.reminder_rules import REASONS
+from app.whatsapp.link import wa_link
 
 
 @bp.before_request
@@ -42,6 +43,7 @@ def index():
         "reminders/index.html", form=form, plan=plan, reasons=REASONS, provider=reminders.provider(),
         batches=reminders.recent_batches(), messages=reminders.recent_messages(status),
         unconfirmed=reminders.recent_messages(Message.UNCONFIRMED), status_filter=status,
+        opened=reminders.recent_messages(Message.OPENED),
         unconfirmed_explanation=reminders.UNCONFIRMED_EXPLANATION,
     )
 
@@ -77,6 +79,7 @@ def _batch_context(batch):
     context = {"batch": batch, "progress": reminders.batch_progress(batch), "provider": provider,
                "unconfirmed_explanation": reminders.UNCONFIRMED_EXPLANATION}
     if provider.interactive and batch.provider == provider.name:
+        context["opened"] = link_queue.opened_in_queue(batch)
         context["current"] = link_queue.next_in_queue(batch)
     return context
 
@@ -150,11 +153,39 @@ def _queue_message(message_id) -> Message:
     return message
 
 
-@bp.post("/messages/<int:message_id>/opened")
-def link_opened(message_id):
-    """wa.me queue: this customer's WhatsApp was opened; show the next one."""
+@bp.get("/messages/<int:message_id>/open")
+def link_open(message_id):
+    """wa.me queue: open this customer's WhatsApp if the send rules allow it, recorded as opened.
+
+    Without script: a redirect to wa.me, or the reason on the batch page. With htmx: the queue
+    card (asking "sent?", or the reason) and the X-WhatsApp-Url the script opens.
+    """
     message = _queue_message(message_id)
-    link_queue.mark_link_opened(message)
+    batch = _batch_or_404(message.batch_id)
+    try:
+        link_queue.open_in_queue(message, batch)
+    except Refused as exc:
+        db.session.rollback()
+        return _next_in_queue(batch.id, exc.message)
+    db.session.commit()
+    url = wa_link(message.to_phone, message.body)
+    if not is_htmx():
+        return redirect(url)
+    response = make_response(_next_in_queue(batch.id))
+    response.headers["X-WhatsApp-Url"] = url
+    return response
+
+
+@bp.post("/messages/<int:message_id>/<any(sent, not_sent):answer>")
+def link_confirm(message_id, answer):
+    """wa.me queue: the person says whether they pressed Send; then the next customer."""
+    message = _queue_message(message_id)
+    try:
+        link_queue.confirm(message, answer == "sent")
+    except Refused as exc:
+        db.session.rollback()
+        return _next_in_queue(message.batch_id, exc.message)
+    db.session.commit()
     return _next_in_queue(message.batch_id)
 
 
@@ -166,9 +197,12 @@ def link_skip(message_id):
     return _next_in_queue(message.batch_id)
 
 
-def _next_in_queue(batch_id):
+def _next_in_queue(batch_id, notice=None):
+    """The queue card htmx swaps in (with why a click was refused), or the batch page without script."""
     batch = _batch_or_404(batch_id)
     link_queue.finish_queue_if_empty(batch)
     if is_htmx():
-        return render_template("reminders/partials/_queue.html", **_batch_context(batch))
+        return render_template("reminders/partials/_queue.html", notice=notice, **_batch_context(batch))
+    if notice:
+        flash(notice, "error")
     return redirect(url_for("reminders.batch", batch_id=batch.id))

@@ -77,6 +77,8 @@ ACTIONS = {
     "customer.opt_out": _l("Berhenti langganan"),
     "customer.opt_in": _l("Menerima pengingat lagi"),
     "customer.remind": _l("Mengirim pengingat"),
+    "customer.whatsapp_opened": _l("Membuka WhatsApp untuk pengingat"),
+    "reminders.link_confirmed": _l("Mengonfirmasi pengingat terkirim lewat WhatsApp"),
     "reminders.batch": _l("Mengirim pengingat massal"),
     "reminders.retry": _l("Mengulang pengingat gagal"),
     "reminders.resend": _l("Mengirim ulang pengingat yang belum pasti"),

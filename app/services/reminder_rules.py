@@ -103,6 +103,7 @@ REASONS = {
     "already": _l("sudah diingatkan untuk jadwal ini"),
     "undeliverable": _l("tidak bisa dikirim ke nomor ini (ganti nomornya dulu)"),
     "unconfirmed": _l("pengiriman sebelumnya belum pasti; kirim manual bila perlu"),
+    "opened": _l("sudah dibuka di WhatsApp, belum dikonfirmasi terkirim"),
     "gave_up": _l("sudah dicoba berkali-kali tanpa hasil; kirim manual bila perlu"),
 }
 
@@ -115,6 +116,8 @@ def not_retried(message: Message, phone: str) -> str | None:
     """
     if message.status == Message.UNCONFIRMED:
         return "unconfirmed"
+    if message.status == Message.OPENED:
+        return "opened"
     if message.status != Message.FAILED:
         return "already"
     if means_undeliverable(message.error_code) and message.to_phone == phone:

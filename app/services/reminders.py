@@ -56,7 +56,7 @@ UNCONFIRMED_EXPLANATION = _l(
 
 # --- a batch -----------------------------------------------------------------------------------
 
-def _message_for(customer, trigger, user, provider_name, batch_id=None, key=None) -> dict:
+def message_for(customer, trigger, user, provider_name, batch_id=None, key=None) -> dict:
     return {
         "customer_id": customer.id, "batch_id": batch_id, "trigger": trigger,
         "user_id": user.id if user else None, "provider": provider_name, "status": Message.QUEUED,
@@ -94,7 +94,7 @@ def start_batch(days: int, only_active: bool, user, trigger: str, overdue_days: 
     plan = plan_batch(days, only_active, overdue_days)
     fresh = [customer for customer in plan.to_send if customer.id not in plan.retry_ids]
     _insert_ignoring_duplicates([
-        _message_for(customer, trigger, user, sender.name, batch.id, auto_key(customer.id, customer.next_service))
+        message_for(customer, trigger, user, sender.name, batch.id, auto_key(customer.id, customer.next_service))
         for customer in fresh
     ])
     for customer in plan.to_send:
@@ -102,7 +102,7 @@ def start_batch(days: int, only_active: bool, user, trigger: str, overdue_days: 
             continue
         # Only a message still failed is taken (a batch started at the same moment cannot take it
         # too); it goes to the customer's number and text as they are now.
-        current = _message_for(customer, trigger, user, sender.name, batch.id)
+        current = message_for(customer, trigger, user, sender.name, batch.id)
         db.session.execute(
             sa.update(Message).where(Message.id == plan.retry_ids[customer.id], Message.status == Message.FAILED)
             .values(status=Message.QUEUED, batch_id=batch.id, next_attempt_at=None, provider=sender.name,
@@ -161,10 +161,11 @@ class Progress:
     failed: int
     skipped: int
     unconfirmed: int = 0  # may or may not have gone out; not resent automatically
+    opened: int = 0  # wa.me: opened in WhatsApp, not yet confirmed sent
 
     @property
     def done(self) -> int:
-        return self.sent + self.failed + self.unconfirmed
+        return self.sent + self.failed + self.unconfirmed + self.opened
 
     @property
     def percent(self) -> int:
@@ -179,7 +180,7 @@ def batch_progress(batch: ReminderBatch) -> Progress:
     sent = rows.get(Message.SENT, 0) + rows.get(Message.DELIVERED, 0) + rows.get(Message.READ, 0)
     return Progress(total=sum(rows.values()), queued=rows.get(Message.QUEUED, 0), sending=rows.get(Message.SENDING, 0),
                     sent=sent, failed=rows.get(Message.FAILED, 0), skipped=batch.skipped,
-                    unconfirmed=rows.get(Message.UNCONFIRMED, 0))
+                    unconfirmed=rows.get(Message.UNCONFIRMED, 0), opened=rows.get(Message.OPENED, 0))
 
 
 # --- recording what the provider said -----------------------------------------------------------
@@ -289,7 +290,7 @@ def _deliver_now(sender, message: Message, customer: Customer | None):
     result = _send_within_request(sender, message)
     record_result(message, result, automatic=False)
     if message.status == Message.FAILED and customer is not None:
-        _release_manual_lock(customer.id)  # nothing went out: trying again at once is fine
+        release_manual_lock(customer.id)  # nothing went out: trying again at once is fine
     db.session.commit()
     if customer is not None:
         db.session.refresh(customer)
@@ -308,12 +309,13 @@ def _take_manual_lock(customer: Customer) -> bool:
     return result.rowcount == 1
 
 
-def _release_manual_lock(customer_id):
+def release_manual_lock(customer_id):
     db.session.execute(sa.update(Customer).where(Customer.id == customer_id).values(send_lock_until=None)
                        .execution_options(synchronize_session=False))
 
 
-def _check_can_send(sender, customer: Customer):
+def check_can_send(sender, customer: Customer):
+    """The rules of every send a person starts (provider, opted out, inactive); takes the one-minute lock."""
     if sender.problem:
         raise Refused(provider_problem_text(sender.problem))
     if customer.opted_out:
@@ -331,8 +333,8 @@ def send_now(customer: Customer, user, trigger: str = Message.MANUAL) -> Message
     The message ends sent, failed (nothing went out) or unconfirmed (no answer in time).
     """
     sender = provider()
-    _check_can_send(sender, customer)
-    message = Message(**_message_for(customer, trigger, user, sender.name))
+    check_can_send(sender, customer)
+    message = Message(**message_for(customer, trigger, user, sender.name))
     db.session.add(message)
     db.session.flush()
     audit.record("customer.remind", customer, details={"message": message.id})
@@ -348,7 +350,7 @@ def resend_unconfirmed(message: Message, user) -> Message:
     if customer is None:
         raise Refused(_l("Pelanggan ini sudah dihapus; pesan tidak dikirim ulang."))
     sender = provider()
-    _check_can_send(sender, customer)
+    check_can_send(sender, customer)
     # Claimed with a conditional UPDATE: a second click, or a colleague's, sends nothing.
     claimed = db.session.execute(
         sa.update(Message).where(Message.id == message.id, Message.status == Message.UNCONFIRMED)

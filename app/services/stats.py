@@ -49,6 +49,8 @@ def cached(function):
 ACCEPTED = (Message.SENT, Message.DELIVERED, Message.READ)
 # An unconfirmed message was attempted; it is neither a success nor a failure.
 ATTEMPTED = (Message.SENT, Message.DELIVERED, Message.READ, Message.FAILED, Message.UNCONFIRMED)
+# Counted besides: a wa.me link opened and not yet confirmed (neither sent nor attempted).
+COUNTED = (*ATTEMPTED, Message.OPENED)
 CAME_BACK_DAYS = 30
 # The longest period the figures are counted over (a year, leap day included).
 MAX_DAYS = 366
@@ -98,6 +100,7 @@ class Summary:
     read_in_period: int
     failed_in_period: int
     unconfirmed_in_period: int  # may or may not have reached the customer (no answer in time)
+    opened_in_period: int  # wa.me links opened and not (yet) confirmed sent by the person
     attempted_in_period: int
     delivery_rate: float | None  # delivered or read, over sent
     send_success_rate: float | None  # sent, over attempted
@@ -153,7 +156,7 @@ def _status_counts(ranges: dict) -> dict:
     """
     rows = db.session.execute(sa.union_all(*(
         sa.select(sa.literal(key), Message.status, sa.func.count())
-        .where(Message.status.in_(ATTEMPTED), Message.created_at >= start, Message.created_at < end)
+        .where(Message.status.in_(COUNTED), Message.created_at >= start, Message.created_at < end)
         .group_by(Message.status)
         for key, (start, end) in ranges.items()
     ))).all()
@@ -168,7 +171,8 @@ def _outcomes(by_status: dict) -> dict:
     read = by_status.get(Message.READ, 0)
     delivered = by_status.get(Message.DELIVERED, 0) + read
     return {"sent": sum(by_status.get(status, 0) for status in ACCEPTED), "delivered": delivered, "read": read,
-            "failed": by_status.get(Message.FAILED, 0), "unconfirmed": by_status.get(Message.UNCONFIRMED, 0)}
+            "failed": by_status.get(Message.FAILED, 0), "unconfirmed": by_status.get(Message.UNCONFIRMED, 0),
+            "opened": by_status.get(Message.OPENED, 0)}
 
 
 def _count_messages(period: Period) -> dict:
