@@ -13,12 +13,15 @@ pytestmark = pytest.mark.e2e
 def test_first_run_creates_the_manager_and_opens_the_list(page):
     page.goto("/")
     expect(page).to_have_url(re.compile(r"/setup$"))
+    page.get_by_label("Nama bengkel").fill("Bengkel Maju Jaya")
+    page.get_by_label("Nomor WhatsApp bengkel").fill("0812 9999 0000")
     page.get_by_label("Nama pengguna manajer").fill("pemilik")
     page.get_by_label("Kata sandi", exact=True).fill("rahasia123")
     page.get_by_label("Ulangi kata sandi").fill("rahasia123")
     page.get_by_role("button", name="Buat akun manajer").click()
     expect(page).to_have_url(re.compile(r"/customers/$"))
     expect(page.get_by_text("Akun manajer dibuat.")).to_be_visible()
+    expect(page.locator(".topbar .workshop-name")).to_have_text("Bengkel Maju Jaya")
 
 
 def test_add_find_toggle_and_delete_a_customer(page, users):
