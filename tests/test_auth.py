@@ -33,7 +33,7 @@ def test_setup_creates_manager_then_disappears(client, app):
     assert "Buat akun manajer" in page.text
     response = client.post(
         "/setup",
-        data={"username": "pemilik", "password": "rahasia123", "confirm": "rahasia123",
+        data={"workshop_name": "Bengkel Maju", "username": "pemilik", "password": "rahasia123", "confirm": "rahasia123",
               "csrf_token": csrf_token_from(page.text)},
     )
     assert response.status_code == 302

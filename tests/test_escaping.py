@@ -142,7 +142,8 @@ def test_row_action_and_form_flashes_show_the_name_as_text(app, client, staff, h
                                                            "no_hp": "081234567890", "notes": MARKUP},
                         follow_redirects=True)
     assert "disimpan" in saved.text and shows_as_text(saved.text)
-    deleted = client.post(f"/customers/{holder}/delete", data={"next": "/customers/"}, follow_redirects=True)
+    deleted = client.post(f"/customers/{holder}/delete", data={"next": "/customers/", "confirmed": "1"},
+                          follow_redirects=True)
     assert "dihapus" in deleted.text and shows_as_text(deleted.text)
     added = client.post("/customers/new", data={"customer_name": MARKUP, "nopol": "B 1234 XYZ",
                                                 "no_hp": "081234567890", "is_active": "y"}, follow_redirects=True)

@@ -5,6 +5,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from app.services.users import PASSWORD_MIN_LENGTH
+from app.settings.forms import workshop_name_field, workshop_whatsapp_field
 
 
 class LoginForm(FlaskForm):
@@ -14,6 +15,8 @@ class LoginForm(FlaskForm):
 
 
 class SetupForm(FlaskForm):
+    workshop_name = workshop_name_field()
+    workshop_whatsapp = workshop_whatsapp_field()
     username = StringField(
         _l("Nama pengguna manajer"),
         validators=[DataRequired(_l("Nama pengguna wajib diisi.")), Length(max=64)],

@@ -11,6 +11,7 @@ from app.auth.access import public, safe_next_url
 from app.auth.forms import LanguageForm, LoginForm, SetupForm
 from app.extensions import db
 from app.services import login_throttle
+from app.services.settings import set_workshop
 from app.services.users import UserInvalid, any_user_exists, authenticate, create_first_manager, end_sessions
 
 
@@ -68,7 +69,7 @@ def logout():
 @bp.route("/setup", methods=["GET", "POST"])
 @public
 def setup():
-    """First run only: create the manager account, then this page is gone."""
+    """First run only: the workshop's name and reply number and the manager account, then this page is gone."""
     if any_user_exists():
         abort(404)
     form = SetupForm()
@@ -78,6 +79,7 @@ def setup():
         except UserInvalid as exc:
             getattr(form, exc.field, form.username).errors.append(exc.message)
         else:
+            set_workshop(form.workshop_name.data, form.workshop_whatsapp.data)
             db.session.commit()
             current_app.extensions["setup_done"] = True
             login_user(user)

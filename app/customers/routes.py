@@ -1,11 +1,14 @@
+from dataclasses import replace
+
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.auth.access import safe_next_url
 from app.customers import bp
 from app.customers.forms import CustomerForm
-from app.customers.listing import list_query_from_request
+from app.customers.listing import list_args_of, list_query_from_request
 from app.customers.rows import customer_rows, whatsapp_provider
 from app.extensions import db
 from app.htmx import is_htmx, render
@@ -13,6 +16,8 @@ from app.models import Customer, Message
 from app.services import audit, link_queue, reminders
 from app.services import customers as service
 from app.services.customers import CustomerInvalid
+from app.services.formats import format_day
+from app.services.messages import render_message
 from app.services.refusal import Refused
 from app.whatsapp.link import wa_link
 
@@ -37,6 +42,7 @@ def index():
         "customers/partials/_results.html",
         query=query,
         result=result,
+        list_args=request.args.to_dict(),
         next_url=request.full_path.rstrip("?"),
     )
 
@@ -158,15 +164,21 @@ def edit(customer_id):
     return render_template("customers/form.html", form=form, customer=customer, duplicate=duplicate), status
 
 
-def _row_action(customer_id, action, message):
-    """Run a row action; htmx gets the updated row, a plain form goes back to where it was."""
+def _row_action(customer_id, action, message, notice=None):
+    """Run a row action; htmx gets the updated row (with `notice` under it), a plain form goes back to where it was.
+
+    `message` and `notice` are formatted with the customer's name and next service date after the action.
+    """
     customer = db.get_or_404(Customer, customer_id)
     action(customer)
     db.session.commit()
     next_url = safe_next_url(request.form.get("next"))
+    values = {"name": customer.customer_name,
+              "date": format_day(customer.next_service, str(get_locale())) if customer.next_service else "—"}
     if is_htmx():
-        return render_template("customers/partials/_row.html", customer=customer, next_url=next_url)
-    flash(message % {"name": customer.customer_name}, "success")
+        return render_template("customers/partials/_row.html", customer=customer, next_url=next_url,
+                               notice=notice % values if notice else None, notice_ok=True)
+    flash(message % values, "success")
     return redirect(next_url)
 
 
@@ -179,20 +191,62 @@ def toggle(customer_id):
 @bp.post("/<uuid:customer_id>/serviced")
 def serviced(customer_id):
     """The car was serviced today: last service today, next one a service interval later."""
-    return _row_action(customer_id, service.mark_serviced_today, _("Servis %(name)s dicatat hari ini."))
+    return _row_action(customer_id, service.mark_serviced_today,
+                       _("Servis %(name)s dicatat hari ini; servis berikutnya %(date)s."),
+                       notice=_("Servis dicatat hari ini; servis berikutnya %(date)s."))
+
+
+def _list_results(next_url, **context):
+    """The list's results for the list state held in `next_url` (after a delete or an undo, htmx)."""
+    args = list_args_of(next_url)
+    query = list_query_from_request(args)
+    result = service.list_customers(query)
+    if not result.items and result.page > 1:  # the last row of the last page went: show the page before
+        query = replace(query, page=result.pages or 1)
+        result = service.list_customers(query)
+        args["page"] = str(query.page)
+    return render_template("customers/partials/_results.html", query=query, result=result,
+                           list_args=args.to_dict(), next_url=next_url, **context)
 
 
 @bp.post("/<uuid:customer_id>/delete")
 def delete(customer_id):
-    """Delete a customer; htmx removes the row (an empty answer replaces it)."""
+    """Delete a customer, once confirmed (hx-confirm, or the confirmation page without JavaScript).
+
+    htmx gets the list's results again (count, empty state, the next page's rows) with an undo toast.
+    """
     customer = db.get_or_404(Customer, customer_id)
+    next_url = safe_next_url(request.form.get("next"))
+    if not (is_htmx() or request.form.get("confirmed")):
+        # A plain form (no JavaScript, so no hx-confirm) asks first and deletes nothing yet.
+        return render_template("customers/confirm_delete.html", customer=customer, next_url=next_url)
     name = customer.customer_name
-    service.delete_customer(customer)
+    archived = service.delete_customer(customer)
     db.session.commit()
     if is_htmx():
-        return ""
+        return _list_results(next_url, deleted=archived)
     flash(_("Pelanggan %(name)s dihapus.", name=name), "success")
-    return redirect(safe_next_url(request.form.get("next")))
+    return redirect(next_url)
+
+
+@bp.post("/<uuid:customer_id>/restore")
+def restore(customer_id):
+    """Bring a deleted customer back (the list's "Batalkan", the archive page's "Pulihkan")."""
+    next_url = safe_next_url(request.form.get("next"))
+    try:
+        customer = service.restore_customer(customer_id)
+    except Refused as exc:
+        db.session.rollback()
+        if is_htmx():
+            return str(exc.message), 409  # app.js shows it as a toast
+        flash(exc.message, "error")
+        return redirect(url_for("customers.detail", customer_id=customer_id))
+    db.session.commit()
+    message = _("Pelanggan %(name)s dipulihkan.", name=customer.customer_name)
+    if is_htmx():
+        return _list_results(next_url, restored=message)
+    flash(message, "success")
+    return redirect(url_for("customers.detail", customer_id=customer.id))
 
 
 @bp.post("/<uuid:customer_id>/remind")

@@ -74,6 +74,7 @@ ACTIONS = {
     "customer.toggle": _l("Mengubah status aktif"),
     "customer.serviced": _l("Mencatat servis hari ini"),
     "customer.delete": _l("Menghapus pelanggan"),
+    "customer.restore": _l("Memulihkan pelanggan"),
     "customer.opt_out": _l("Berhenti langganan"),
     "customer.opt_in": _l("Menerima pengingat lagi"),
     "customer.remind": _l("Mengirim pengingat"),

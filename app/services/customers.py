@@ -11,6 +11,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
 
 from app import clock
 from app.extensions import db
@@ -232,6 +233,34 @@ def delete_customer(customer: Customer) -> CustomerArchive:
 
 def archived_customer(customer_id) -> CustomerArchive | None:
     return db.session.get(CustomerArchive, customer_id)
+
+
+def restore_customer(customer_id) -> Customer:
+    """Bring a deleted customer back from the archive, under the same id (its history follows).
+
+    Refused when the plate has been given to another customer since: one plate, one customer.
+    """
+    archived = db.session.get(CustomerArchive, customer_id)
+    if archived is None:
+        raise Refused(_l("Pelanggan ini tidak ada di arsip; mungkin sudah dipulihkan."))
+    holder = find_by_plate(archived.nopol)
+    if holder is not None:
+        raise Refused(_l("%(name)s tidak bisa dipulihkan: nomor polisi %(nopol)s sekarang dipakai %(holder)s. "
+                         "Ubah atau hapus data itu dulu.", name=archived.customer_name, nopol=archived.nopol,
+                         holder=holder.customer_name))
+    customer = Customer(**{name: getattr(archived, name) for name in ARCHIVED_FIELDS})
+    name = archived.customer_name
+    try:
+        # Two restores at once, or the plate taken between the check and here: refused, not a 500.
+        with db.session.begin_nested():
+            db.session.delete(archived)
+            db.session.add(customer)
+            db.session.flush()
+    except IntegrityError:
+        raise Refused(_l("%(name)s tidak bisa dipulihkan: data berubah bersamaan. Muat ulang lalu coba lagi.",
+                         name=name)) from None
+    audit.record("customer.restore", customer, audit.differences({}, audit.snapshot(customer)))
+    return customer
 
 
 # --- listing ---------------------------------------------------------------------------------

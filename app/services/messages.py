@@ -8,15 +8,13 @@ from flask_babel import lazy_gettext as _l
 from app import clock
 from app.extensions import db
 from app.models import Customer
-from app.services.formats import format_day
+from app.services.formats import format_day, local_phone
 from app.services.refusal import Refused
 from app.services.reminder_rules import is_overdue
 from app.services.settings import get_setting
 
-PLACEHOLDERS = ("nama", "nopol", "servis_berikutnya", "servis_terakhir", "bengkel")
+PLACEHOLDERS = ("nama", "nopol", "servis_berikutnya", "servis_terakhir", "bengkel", "wa_bengkel")
 MAX_LENGTH = 1000
-
-
 
 
 def check_template(text: str) -> str:
@@ -63,6 +61,8 @@ def placeholder_values(customer) -> dict:
         "servis_berikutnya": _date_text(customer.next_service),
         "servis_terakhir": _date_text(customer.last_service),
         "bengkel": get_setting("workshop_name"),
+        # As people write it (0812-…); "-" like a missing date until the manager gives one.
+        "wa_bengkel": local_phone(get_setting("workshop_whatsapp")) or "-",
     }
 
 

@@ -23,6 +23,8 @@ DEFAULTS = {
     # How long after a service the next one is due, when the next date is not given.
     "service_interval_months": 6,
     "workshop_name": "Bengkel Kami",
+    # The number customers reply to ({wa_bengkel}), stored normalised (`628…`); empty until given.
+    "workshop_whatsapp": "",
     "message_template": DEFAULT_MESSAGE,
     # Which values fill the approved Cloud API template's body parameters {{1}}, {{2}}, ...
     "template_params": "nama,nopol,servis_berikutnya",
@@ -73,6 +75,15 @@ def update_settings(values: dict):
     changes = audit.differences(before, after)
     if changes:
         audit.record("settings.update", changes=changes)
+
+
+def set_workshop(name: str, whatsapp: str | None):
+    """The workshop's name and reply number, from the first-run form (the caller commits).
+
+    `whatsapp` is already normalised (`628…`) or empty.
+    """
+    set_setting("workshop_name", name)
+    set_setting("workshop_whatsapp", whatsapp or "")
 
 
 def service_interval_months() -> int:

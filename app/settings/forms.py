@@ -1,10 +1,39 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, StringField, TextAreaField, TimeField
-from wtforms.validators import InputRequired, Length, NumberRange, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
 from app.services.messages import PLACEHOLDERS, check_template
+from app.services.normalize import normalize_phone
 from app.services.refusal import Refused
+
+
+def workshop_name_field():
+    """The workshop's name as the first-run form and the settings page ask for it."""
+    return StringField(
+        _l("Nama bengkel"), description=_l("Mengisi {bengkel} di pesan."), filters=[lambda v: v.strip() if v else v],
+        validators=[DataRequired(_l("Isi nama bengkel.")), Length(max=80, message=_l("Maks. 80 karakter."))],
+    )
+
+
+def _normalized_whatsapp(form, field):
+    """Empty is allowed; anything else must be a number the one normaliser accepts (stored as 628…)."""
+    if not (field.data or "").strip():
+        field.data = ""
+        return
+    try:
+        field.data = normalize_phone(field.data)
+    except Refused as exc:
+        raise ValidationError(exc.message) from None
+
+
+def workshop_whatsapp_field():
+    return StringField(
+        _l("Nomor WhatsApp bengkel"),
+        description=_l("Nomor yang dibalas pelanggan; mengisi {wa_bengkel} di pesan. Boleh dikosongkan."),
+        validators=[Length(max=40, message=_l("Maks. 40 karakter.")), _normalized_whatsapp],
+        render_kw={"inputmode": "tel", "autocomplete": "tel"},
+    )
 
 
 class SettingsForm(FlaskForm):
@@ -17,13 +46,11 @@ class SettingsForm(FlaskForm):
             NumberRange(min=1, max=36, message=_l("Jarak servis antara 1 dan 36 bulan.")),
         ],
     )
-    workshop_name = StringField(
-        _l("Nama bengkel"), description=_l("Mengisi {bengkel} di pesan."),
-        validators=[InputRequired(_l("Isi nama bengkel.")), Length(max=80, message=_l("Maks. 80 karakter."))],
-    )
+    workshop_name = workshop_name_field()
+    workshop_whatsapp = workshop_whatsapp_field()
     message_template = TextAreaField(
         _l("Teks pengingat"),
-        description=_l("Placeholder: {nama}, {nopol}, {servis_berikutnya}, {servis_terakhir}, {bengkel}."),
+        description=_l("Placeholder: {nama}, {nopol}, {servis_berikutnya}, {servis_terakhir}, {bengkel}, {wa_bengkel}."),
         render_kw={"rows": 5},
     )
     overdue_message_template = TextAreaField(

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from app.auth.access import manager_required
 from app.extensions import db
 from app.services import reminders
+from app.services.formats import local_phone
 from app.services.messages import check_template, preview_customer, render_message
 from app.services.refusal import Refused
 from app.services.settings import get_setting, update_settings
@@ -13,7 +14,8 @@ from app.settings import bp
 from app.settings.forms import SettingsForm
 
 FIELDS = ("service_interval_months", "workshop_name", "message_template", "template_params", "reminder_days",
-          "quiet_start", "quiet_end", "overdue_message_template", "overdue_days")
+          "quiet_start", "quiet_end", "overdue_message_template", "overdue_days",
+          "workshop_whatsapp")
 # Each reminder text and the field it is typed in: a live preview for each.
 TEXTS = {"due": "message_template", "overdue": "overdue_message_template"}
 
@@ -34,6 +36,7 @@ def index():
         for name in FIELDS:
             value = get_setting(name)
             form[name].data = time.fromisoformat(value) if name.startswith("quiet_") else value
+        form.workshop_whatsapp.data = local_phone(form.workshop_whatsapp.data)  # as people write it
     return render_template("settings/index.html", form=form, provider=reminders.provider(),
                            previews={kind: _preview(kind, form[name].data) for kind, name in TEXTS.items()})
 
