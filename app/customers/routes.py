@@ -17,7 +17,6 @@ from app.services import audit, link_queue, reminders
 from app.services import customers as service
 from app.services.customers import CustomerInvalid
 from app.services.formats import format_day
-from app.services.messages import render_message
 from app.services.refusal import Refused
 from app.whatsapp.link import wa_link
 
