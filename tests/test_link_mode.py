@@ -205,3 +205,12 @@ def test_stats_count_opened_and_confirmed_separately(app, client, auth, make_cus
     figures = dict(re.findall(r'data-figure="(\w+)">([^<]+)<', client.get("/stats/").text))
     assert figures["opened_in_period"] == "2"
     assert figures["confirmed_in_period"] == "1" and figures["unconfirmed_opened_in_period"] == "1"
+
+
+def test_a_remind_request_cannot_record_a_link_send_that_nobody_made(app, client, staff, make_customer):
+    """In link mode only "Kirim WA" (opened, then confirmed) records a send: a hand-made POST to
+    the automatic-send route is refused and records nothing."""
+    customer_id = make_customer()
+    response = client.post(f"/customers/{customer_id}/remind", headers={"HX-Request": "true"})
+    assert "Kirim WA" in response.text
+    assert _messages(app) == []

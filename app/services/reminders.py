@@ -333,6 +333,10 @@ def send_now(customer: Customer, user, trigger: str = Message.MANUAL) -> Message
     The message ends sent, failed (nothing went out) or unconfirmed (no answer in time).
     """
     sender = provider()
+    if sender.interactive:
+        # With wa.me links a person sends in WhatsApp: only "Kirim WA" (opened, then confirmed)
+        # may record it, never a request that claims it went out.
+        raise Refused(_l("Dengan mode tautan wa.me, kirim lewat tombol Kirim WA lalu konfirmasi terkirim."))
     check_can_send(sender, customer)
     message = Message(**message_for(customer, trigger, user, sender.name))
     db.session.add(message)
