@@ -10,6 +10,7 @@ from app import clock
 from app.extensions import db
 from app.models import Customer, Message, ReminderBatch
 from app.services import batch_runner, reminder_rules, reminders
+from app.services.formats import local_phone
 from app.services.refusal import Refused
 from tests.conftest import HTMX, set_local_time
 
@@ -228,7 +229,7 @@ def test_send_one_now_returns_the_row_with_the_new_count(app, client, staff, clo
     response = client.post(f"/customers/{customer.id}/remind", headers=HTMX)
     assert response.status_code == 200
     assert response.text.lstrip().startswith(f'<tr id="customer-{customer.id}"')
-    assert "Pengingat terkirim ke " + phone in response.text
+    assert "Pengingat terkirim ke " + local_phone(phone) in response.text
     assert "1×" in response.text
     assert cloud_api.accepted[phone] == 1
     [message] = _messages(app)

@@ -14,6 +14,7 @@ from app import clock
 from app.extensions import db
 from app.models import AuditEvent, Customer, Message, ReminderBatch
 from app.services import batch_runner, reminder_rules, reminders
+from app.services.formats import local_phone
 from app.services.settings import set_setting
 from tests.conftest import HTMX, set_local_time
 
@@ -177,7 +178,7 @@ def test_one_off_send_rides_out_a_rate_limit_and_a_server_error(app, client, sta
         assert answer["status"] == "sent" and answer["customer"]["reminder_sent_count"] == 1
     else:
         page = _send_row(client, customer) if where == "row" else _send_detail(client, customer)
-        assert "Pengingat terkirim ke " + phone in page
+        assert "Pengingat terkirim ke " + local_phone(phone) in page
     assert cloud_api.accepted[phone] == 1 and len(cloud_api.requests) == 3
     assert _message_to(app, phone).attempts == 3
 
@@ -202,7 +203,7 @@ def test_one_off_send_that_times_out_is_unconfirmed_and_not_sent_again(app, clie
         assert _send_api(client, customer, app)["status"] == "unconfirmed"
     else:
         page = _send_row(client, customer) if where == "row" else _send_detail(client, customer)
-        assert "Belum pasti terkirim ke " + phone in page and "sebelum mengirim lagi" in page
+        assert "Belum pasti terkirim ke " + local_phone(phone) in page and "sebelum mengirim lagi" in page
     assert cloud_api.accepted[phone] == 1 and len(cloud_api.requests) == 1
     assert _message_to(app, phone).status == Message.UNCONFIRMED
     # A second click right away is refused: the first one may well have arrived.

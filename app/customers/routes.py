@@ -16,7 +16,7 @@ from app.models import Customer, Message
 from app.services import audit, link_queue, reminders
 from app.services import customers as service
 from app.services.customers import CustomerInvalid
-from app.services.formats import format_day
+from app.services.formats import format_day, local_phone
 from app.services.refusal import Refused
 from app.whatsapp.link import wa_link
 
@@ -260,10 +260,10 @@ def remind(customer_id):
     else:
         ok = message.status == message.SENT
         if ok:
-            notice = _("Pengingat terkirim ke %(phone)s.", phone=customer.no_hp)
+            notice = _("Pengingat terkirim ke %(phone)s.", phone=local_phone(customer.no_hp))
         elif message.status == message.UNCONFIRMED:
             notice = _("Belum pasti terkirim ke %(phone)s: WhatsApp tidak menjawab tepat waktu. Periksa dulu di "
-                       "WhatsApp atau tanyakan ke pelanggan sebelum mengirim lagi.", phone=customer.no_hp)
+                       "WhatsApp atau tanyakan ke pelanggan sebelum mengirim lagi.", phone=local_phone(customer.no_hp))
         else:
             notice = _("Gagal mengirim: %(error)s", error=message.error_message or message.error_code)
     next_url = safe_next_url(request.form.get("next"))

@@ -2,6 +2,7 @@
 import pytest
 from playwright.sync_api import expect
 
+from app.services.formats import local_phone
 from tests.conftest import MANAGER, STAFF
 from tests.e2e.conftest import log_in
 
@@ -18,7 +19,7 @@ def test_send_one_reminder_updates_the_row_in_place(page, users, cloud_api, due_
     button = row.get_by_role("button", name="Kirim pengingat")
     button.click()
     expect(row.get_by_role("button", name="Kirim pengingat")).to_be_disabled()  # while it runs
-    expect(row).to_contain_text("Pengingat terkirim ke " + phone)
+    expect(row).to_contain_text("Pengingat terkirim ke " + local_phone(phone))
     expect(row.locator(".reminders")).to_contain_text("1×")
     assert page.evaluate("window.sameDocument") is True
     assert cloud_api.accepted[phone] == 1
