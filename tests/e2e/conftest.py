@@ -36,9 +36,9 @@ def live_server(app):
     thread.join(timeout=5)
 
 
-@pytest.fixture
-def page(browser, live_server, request):
-    context = browser.new_context(base_url=live_server, locale="id-ID", viewport={"width": 1280, "height": 900})
+def _open_page(browser, live_server, request, **options):
+    context = browser.new_context(base_url=live_server, locale="id-ID", viewport={"width": 1280, "height": 900},
+                                  **options)
     context.set_default_timeout(10_000)
     page = context.new_page()
     errors = []
@@ -53,6 +53,17 @@ def page(browser, live_server, request):
     yield page
     context.close()
     assert not errors, f"JavaScript errors or CSP violations on the page: {errors}"
+
+
+@pytest.fixture
+def page(browser, live_server, request):
+    yield from _open_page(browser, live_server, request)
+
+
+@pytest.fixture
+def page_without_js(browser, live_server, request):
+    """The same page with JavaScript switched off: every form must still work as a plain form."""
+    yield from _open_page(browser, live_server, request, java_script_enabled=False)
 
 
 def fill_customer_form(page, name, plate, phone, last_service=None):

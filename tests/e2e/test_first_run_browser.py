@@ -124,25 +124,19 @@ def test_serviced_today_shows_the_new_date_on_the_row(page, users, make_customer
     expect(row.locator(".notice")).to_contain_text(re.compile(r"Servis dicatat hari ini; servis berikutnya \d+ \w+ \d{4}\."))
 
 
-def test_without_javascript_delete_asks_first_and_serviced_flashes_properly(browser, live_server, users,
-                                                                           make_customer):
+def test_without_javascript_delete_asks_first_and_serviced_flashes_properly(page_without_js, users, make_customer):
+    page = page_without_js
     customer_id = make_customer(customer_name="Tanpa JS", nopol="B 1 A", last_service=date(2025, 1, 1))
-    context = browser.new_context(base_url=live_server, locale="id-ID", java_script_enabled=False)
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    try:
-        log_in(page, *STAFF)
-        row = page.locator(f"#customer-{customer_id}")
-        row.get_by_role("button", name="Servis hari ini").click()
-        expect(page.locator("#messages .flash")).to_have_text(
-            re.compile(r"^Servis Tanpa JS dicatat hari ini; servis berikutnya \d+ \w+ \d{4}\.$"))
-        row.get_by_role("button", name="Hapus").click()
-        expect(page.locator("article")).to_contain_text("Hapus Tanpa JS (B 1 A) dari daftar?")
-        page.get_by_role("button", name="Batal").click()
-        expect(page.locator(f"#customer-{customer_id}")).to_be_visible()  # still there
-        page.locator(f"#customer-{customer_id}").get_by_role("button", name="Hapus").click()
-        page.get_by_role("button", name="Ya, hapus").click()
-        expect(page.locator("#messages")).to_contain_text("Pelanggan Tanpa JS dihapus.")
-        expect(page.get_by_text("Belum ada pelanggan.")).to_be_visible()
-    finally:
-        context.close()
+    log_in(page, *STAFF)
+    row = page.locator(f"#customer-{customer_id}")
+    row.get_by_role("button", name="Servis hari ini").click()
+    expect(page.locator("#messages .flash")).to_have_text(
+        re.compile(r"^Servis Tanpa JS dicatat hari ini; servis berikutnya \d+ \w+ \d{4}\.$"))
+    row.get_by_role("button", name="Hapus").click()
+    expect(page.locator("article")).to_contain_text("Hapus Tanpa JS (B 1 A) dari daftar?")
+    page.get_by_role("button", name="Batal").click()
+    expect(page.locator(f"#customer-{customer_id}")).to_be_visible()  # still there
+    page.locator(f"#customer-{customer_id}").get_by_role("button", name="Hapus").click()
+    page.get_by_role("button", name="Ya, hapus").click()
+    expect(page.locator("#messages")).to_contain_text("Pelanggan Tanpa JS dihapus.")
+    expect(page.get_by_text("Belum ada pelanggan.")).to_be_visible()

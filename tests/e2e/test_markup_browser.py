@@ -100,23 +100,18 @@ def test_reminder_notices_on_the_row_and_the_detail_page_show_the_markup_as_text
     assert_inert(page)
 
 
-def test_row_actions_without_javascript_flash_the_markup_as_text(browser, live_server, users, holder):
-    context = browser.new_context(base_url=live_server, locale="id-ID", java_script_enabled=False)
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    try:
-        log_in(page, *MANAGER)
-        row = page.locator(f"#customer-{holder}")
-        row.get_by_role("button", name="Nonaktifkan").click()
-        expect(page.locator("#messages")).to_contain_text(f"Status {NAME} diubah.")
-        row.get_by_role("button", name="Kirim pengingat").click()
-        expect(page.locator("#messages")).to_contain_text(f"{NAME} nonaktif; aktifkan dulu")
-        row.get_by_role("button", name="Servis hari ini").click()
-        expect(page.locator("#messages")).to_contain_text(f"Servis {NAME} dicatat hari ini; servis berikutnya")
-        assert page.locator("a[href*='evil.example']").count() == 0
-        assert page.locator("img[src='x']").count() == 0
-    finally:
-        context.close()
+def test_row_actions_without_javascript_flash_the_markup_as_text(page_without_js, users, holder):
+    page = page_without_js
+    log_in(page, *MANAGER)
+    row = page.locator(f"#customer-{holder}")
+    row.get_by_role("button", name="Nonaktifkan").click()
+    expect(page.locator("#messages")).to_contain_text(f"Status {NAME} diubah.")
+    row.get_by_role("button", name="Kirim pengingat").click()
+    expect(page.locator("#messages")).to_contain_text(f"{NAME} nonaktif; aktifkan dulu")
+    row.get_by_role("button", name="Servis hari ini").click()
+    expect(page.locator("#messages")).to_contain_text(f"Servis {NAME} dicatat hari ini; servis berikutnya")
+    assert page.locator("a[href*='evil.example']").count() == 0
+    assert page.locator("img[src='x']").count() == 0
 
 
 def test_import_preview_reminders_page_deletion_and_trail_show_the_markup_as_text(page, users, holder, dialogs,
