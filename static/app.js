@@ -66,6 +66,19 @@
     if (url && url.indexOf("https://wa.me/") === 0) { window.open(url, "_blank", "noopener"); }
   });
 
+  // An open dropdown (a row's "Lainnya", the user menu) closes on a click elsewhere or on Escape.
+  function closeDropdowns(except) {
+    document.querySelectorAll("details.dropdown[open]").forEach(function (menu) {
+      if (menu !== except) { menu.removeAttribute("open"); }
+    });
+  }
+  document.addEventListener("click", function (event) {
+    closeDropdowns(event.target.closest("details.dropdown"));
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") { closeDropdowns(null); }
+  });
+
   // Plain (non-htmx) buttons that destroy something ask first: <button data-confirm="…">.
   document.addEventListener("click", function (event) {
     var button = event.target.closest("button[data-confirm]");

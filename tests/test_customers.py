@@ -189,7 +189,7 @@ def several(app, make_customer):
 def _names(response):
     import re
 
-    return re.findall(r'<td><a href="/customers/[^"]+">([^<]+)</a></td>', response.text)
+    return re.findall(r'<td class="name"><a href="/customers/[^"]+">([^<]+)</a></td>', response.text)
 
 
 @pytest.mark.parametrize(

@@ -69,7 +69,7 @@ def _expected(keys):
 def _listed(response) -> list[str]:
     import html
 
-    return sorted(html.unescape(name) for name in re.findall(r'<td><a href="/customers/[^"]+">([^<]+)</a></td>',
+    return sorted(html.unescape(name) for name in re.findall(r'<td class="name"><a href="/customers/[^"]+">([^<]+)</a></td>',
                                                                response.text))
 
 

@@ -36,6 +36,8 @@ def row_texts() -> dict:
         "opened_prompt": _("Dibuka di WhatsApp — sudah terkirim?"), "confirm_sent": _("Sudah terkirim"),
         "confirm_not_sent": _("Tidak jadi"),
         "overdue": _("lewat jadwal"), "soon": _("segera"), "active": _("Aktif"), "inactive": _("Nonaktif"),
+        "more": _("Lainnya"), "last_service": _("Servis terakhir"), "next_service": _("Servis berikutnya"),
+        "reminders": _("Pengingat"),
     }
 
 

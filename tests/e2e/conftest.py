@@ -82,3 +82,16 @@ def log_in(page, username, password):
     page.get_by_label("Kata sandi").fill(password)
     page.get_by_role("button", name="Masuk").click()
     page.wait_for_url("**/customers/")
+
+
+ROW_MENU_ACTIONS = ("Ubah", "Nonaktifkan", "Aktifkan", "Hapus")
+
+
+def row_action(row, name):
+    """A row's action as the front desk reaches it: Ubah, (Non)aktifkan and Hapus sit in "Lainnya"."""
+    if name in ROW_MENU_ACTIONS:
+        menu = row.locator(".row-menu")
+        if menu.get_attribute("open") is None:
+            menu.get_by_role("button", name="Lainnya").click()
+        return row.locator(".row-menu").get_by_role("link" if name == "Ubah" else "button", name=name, exact=True)
+    return row.get_by_role("button", name=name, exact=True)

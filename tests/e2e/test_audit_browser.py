@@ -6,7 +6,7 @@ from app.extensions import db
 from app.models import Customer
 from app.services.customers import delete_customer
 from tests.conftest import MANAGER, STAFF
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import log_in, row_action
 
 pytestmark = pytest.mark.e2e
 
@@ -45,7 +45,7 @@ def test_a_row_action_that_fails_says_why_and_keeps_the_row(page, app, users, ma
     with app.app_context():  # a colleague deletes the customer meanwhile
         delete_customer(db.session.get(Customer, customer_id))
         db.session.commit()
-    row.get_by_role("button", name="Nonaktifkan").click()
+    row_action(row, "Nonaktifkan").click()
     expect(page.get_by_role("alert")).to_have_text("Halaman atau data tidak ditemukan.")
     expect(row).to_be_visible()
 
@@ -53,7 +53,7 @@ def test_a_row_action_that_fails_says_why_and_keeps_the_row(page, app, users, ma
 def test_manager_filters_the_trail_by_action(page, users, make_customer):
     make_customer(customer_name="Ani", nopol="B 1 A", no_hp="081200000001")
     log_in(page, *STAFF)
-    page.locator("tbody tr", has_text="Ani").get_by_role("button", name="Nonaktifkan").click()
+    row_action(page.locator("tbody tr", has_text="Ani"), "Nonaktifkan").click()
     expect(page.locator("tbody tr", has_text="Ani")).to_contain_text("Nonaktif")
     page.locator("summary", has_text="staf").click()
     page.get_by_role("button", name="Keluar").click()

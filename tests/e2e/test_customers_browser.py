@@ -5,7 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import STAFF
-from tests.e2e.conftest import fill_customer_form, log_in
+from tests.e2e.conftest import fill_customer_form, log_in, row_action
 
 pytestmark = pytest.mark.e2e
 
@@ -45,12 +45,12 @@ def test_add_find_toggle_and_delete_a_customer(page, users):
     expect(row).to_contain_text("B 1234 XYZ")
     expect(page).to_have_url(re.compile(r"q=1234"))  # the address bar keeps the search
 
-    row.get_by_role("button", name="Nonaktifkan").click()
+    row_action(row, "Nonaktifkan").click()
     expect(row.locator(".status")).to_have_text("Nonaktif")
-    expect(row.get_by_role("button", name="Aktifkan")).to_be_visible()
+    expect(row_action(row, "Aktifkan")).to_be_visible()
 
     page.once("dialog", lambda dialog: dialog.accept())
-    row.get_by_role("button", name="Hapus").click()
+    row_action(row, "Hapus").click()
     expect(page.locator("tbody tr", has_text="Budi Santoso")).to_have_count(0)
     assert page.evaluate("window.sameDocument") is True
 

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import MANAGER, STAFF
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import log_in, row_action
 
 pytestmark = pytest.mark.e2e
 
@@ -71,7 +71,7 @@ def test_delete_updates_the_count_and_undo_brings_the_row_back(page, users, make
     page.evaluate("window.sameDocument = true")
     expect(page.locator("#total")).to_contain_text("2 pelanggan")
     page.once("dialog", lambda dialog: dialog.accept())
-    page.locator("tbody tr", has_text="Budi Santoso").get_by_role("button", name="Hapus").click()
+    row_action(page.locator("tbody tr", has_text="Budi Santoso"), "Hapus").click()
     expect(page.locator("#total")).to_contain_text("1 pelanggan")
     expect(page.locator("tbody tr")).to_have_count(1)
     toast = page.locator("#undo-toast")
@@ -84,7 +84,7 @@ def test_delete_updates_the_count_and_undo_brings_the_row_back(page, users, make
 
     for name in ("Budi Santoso", "Siti Aminah"):
         page.once("dialog", lambda dialog: dialog.accept())
-        page.locator("tbody tr", has_text=name).get_by_role("button", name="Hapus").click()
+        row_action(page.locator("tbody tr", has_text=name), "Hapus").click()
         expect(page.locator("tbody tr", has_text=name)).to_have_count(0)
     expect(page.locator("#total")).to_contain_text("0 pelanggan")
     expect(page.locator(".empty-start").get_by_role("button", name="Tambah pelanggan")).to_be_visible()
@@ -97,7 +97,7 @@ def test_undo_is_refused_clearly_when_the_plate_was_taken_meanwhile(page, users,
     make_customer(customer_name="Budi Santoso", nopol="B 1 A")
     log_in(page, *STAFF)
     page.once("dialog", lambda dialog: dialog.accept())
-    page.get_by_role("button", name="Hapus").click()
+    row_action(page.locator("tbody tr"), "Hapus").click()
     expect(page.locator("#undo-toast")).to_be_visible()
     make_customer(customer_name="Pemilik Baru", nopol="B 1 A")  # a colleague reuses the plate
     page.locator("#undo-toast").get_by_role("button", name="Batalkan").click()
@@ -132,11 +132,11 @@ def test_without_javascript_delete_asks_first_and_serviced_flashes_properly(page
     row.get_by_role("button", name="Servis hari ini").click()
     expect(page.locator("#messages .flash")).to_have_text(
         re.compile(r"^Servis Tanpa JS dicatat hari ini; servis berikutnya \d+ \w+ \d{4}\.$"))
-    row.get_by_role("button", name="Hapus").click()
+    row_action(row, "Hapus").click()
     expect(page.locator("article")).to_contain_text("Hapus Tanpa JS (B 1 A) dari daftar?")
     page.get_by_role("button", name="Batal").click()
     expect(page.locator(f"#customer-{customer_id}")).to_be_visible()  # still there
-    page.locator(f"#customer-{customer_id}").get_by_role("button", name="Hapus").click()
+    row_action(page.locator(f"#customer-{customer_id}"), "Hapus").click()
     page.get_by_role("button", name="Ya, hapus").click()
     expect(page.locator("#messages")).to_contain_text("Pelanggan Tanpa JS dihapus.")
     expect(page.get_by_text("Belum ada pelanggan.")).to_be_visible()

@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import MANAGER, STAFF
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import log_in, row_action
 
 pytestmark = pytest.mark.e2e
 
@@ -22,8 +22,8 @@ def test_inactive_customer_click_opens_no_whatsapp_and_says_why_in_the_row(page,
     tabs = _watch_tabs(page)
     log_in(page, *STAFF)
     row = page.locator("tbody tr", has_text="Budi Santoso")
-    row.get_by_role("button", name="Nonaktifkan").click()
-    expect(row.get_by_role("button", name="Aktifkan")).to_be_visible()
+    row_action(row, "Nonaktifkan").click()
+    expect(row.locator(".status")).to_have_text("Nonaktif")
     row.get_by_role("button", name="Kirim WA").click()
     expect(row.locator(".notice")).to_contain_text("nonaktif; aktifkan dulu")
     page.wait_for_timeout(300)

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from app import clock
 from tests.conftest import MANAGER
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import log_in, row_action
 
 pytestmark = pytest.mark.e2e
 
@@ -68,7 +68,7 @@ def test_list_detail_and_the_duplicate_plate_errors_show_the_markup_as_text(page
     assert_inert(page)
 
     page.goto("/customers/")
-    page.locator("tbody tr", has_text="Budi Santoso").get_by_role("button", name="Ubah").click()
+    row_action(page.locator("tbody tr", has_text="Budi Santoso"), "Ubah").click()
     page.get_by_label("Nomor polisi").fill("B 1234 XYZ")
     page.get_by_role("button", name="Simpan").click()
     expect(page.locator(".field-error")).to_contain_text(f"sudah dipakai pelanggan {NAME}.")
@@ -79,7 +79,7 @@ def test_reminder_notices_on_the_row_and_the_detail_page_show_the_markup_as_text
     log_in(page, *MANAGER)
     row = page.locator(f"#customer-{holder}")
 
-    row.get_by_role("button", name="Nonaktifkan").click()
+    row_action(row, "Nonaktifkan").click()
     expect(row.locator(".status")).to_have_text("Nonaktif")
     row.get_by_role("button", name="Kirim pengingat").click()
     expect(row.locator(".notice")).to_have_text(f"{NAME} nonaktif; aktifkan dulu untuk mengirim pengingat.")
@@ -91,7 +91,7 @@ def test_reminder_notices_on_the_row_and_the_detail_page_show_the_markup_as_text
     assert_inert(page)
 
     page.goto("/customers/")
-    row.get_by_role("button", name="Aktifkan").click()
+    row_action(row, "Aktifkan").click()
     expect(row.locator(".status")).to_have_text("Aktif")
     row.get_by_role("button", name="Kirim pengingat").click()
     expect(row.locator(".notice")).to_contain_text("Pengingat terkirim")
@@ -104,7 +104,7 @@ def test_row_actions_without_javascript_flash_the_markup_as_text(page_without_js
     page = page_without_js
     log_in(page, *MANAGER)
     row = page.locator(f"#customer-{holder}")
-    row.get_by_role("button", name="Nonaktifkan").click()
+    row_action(row, "Nonaktifkan").click()
     expect(page.locator("#messages")).to_contain_text(f"Status {NAME} diubah.")
     row.get_by_role("button", name="Kirim pengingat").click()
     expect(page.locator("#messages")).to_contain_text(f"{NAME} nonaktif; aktifkan dulu")

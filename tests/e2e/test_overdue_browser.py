@@ -34,7 +34,7 @@ def test_reminders_page_shows_overdue_customers_and_how_late(page, app, users, m
     expect(plan).to_contain_text("4 pelanggan akan diingatkan")
     expect(plan).to_contain_text("termasuk 3 yang lewat jadwal")
     row = plan.locator("tr.plan-overdue", has_text="Pelanggan Terlambat Sekali 45")
-    expect(row.locator(".badge-overdue")).to_have_text("lewat 45 hari")
+    expect(row.locator(".badge-danger")).to_have_text("lewat 45 hari")
     expect(page.get_by_role("switch", name="Ikut sertakan yang lewat jadwal")).to_be_checked()
     assert _no_horizontal_overflow(page)
     if SHOTS:
