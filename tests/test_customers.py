@@ -298,7 +298,7 @@ def test_toggle_without_javascript_redirects_back_to_the_list(app, client, staff
     customer_id = make_customer()
     response = client.post(f"/customers/{customer_id}/toggle", data={"next": "/customers/?q=budi"})
     assert response.headers["Location"] == "/customers/?q=budi"
-    assert "Status Budi Santoso diubah." in client.get("/customers/?q=budi").text
+    assert "Budi Santoso dinonaktifkan: tidak akan dikirimi pengingat." in client.get("/customers/?q=budi").text
 
 
 def test_serviced_today_moves_next_service_one_interval_ahead(app, client, staff, make_customer):

@@ -166,11 +166,13 @@ def edit(customer_id):
 def _row_action(customer_id, action, message, notice=None):
     """Run a row action; htmx gets the updated row (with `notice` under it), a plain form goes back to where it was.
 
-    `message` and `notice` are formatted with the customer's name and next service date after the action.
+    `message` and `notice` are formatted with the customer's name and next service date after the action;
+    either may be a function of the changed customer that gives the text.
     """
     customer = db.get_or_404(Customer, customer_id)
     action(customer)
     db.session.commit()
+    message, notice = (text(customer) if callable(text) else text for text in (message, notice))
     next_url = safe_next_url(request.form.get("next"))
     values = {"name": customer.customer_name,
               "date": format_day(customer.next_service, str(get_locale())) if customer.next_service else "—"}
@@ -184,7 +186,12 @@ def _row_action(customer_id, action, message, notice=None):
 @bp.post("/<uuid:customer_id>/toggle")
 def toggle(customer_id):
     """Switch a customer active or inactive (inactive customers get no reminders)."""
-    return _row_action(customer_id, service.toggle_active, _("Status %(name)s diubah."))
+    return _row_action(
+        customer_id, service.toggle_active,
+        lambda customer: _("%(name)s diaktifkan lagi.") if customer.is_active
+        else _("%(name)s dinonaktifkan: tidak akan dikirimi pengingat."),
+        notice=lambda customer: _("Diaktifkan lagi.") if customer.is_active
+        else _("Dinonaktifkan: tidak akan dikirimi pengingat."))
 
 
 @bp.post("/<uuid:customer_id>/serviced")

@@ -105,7 +105,7 @@ def test_row_actions_without_javascript_flash_the_markup_as_text(page_without_js
     log_in(page, *MANAGER)
     row = page.locator(f"#customer-{holder}")
     row_action(row, "Nonaktifkan").click()
-    expect(page.locator("#messages")).to_contain_text(f"Status {NAME} diubah.")
+    expect(page.locator("#messages")).to_contain_text(f"{NAME} dinonaktifkan: tidak akan dikirimi pengingat.")
     row.get_by_role("button", name="Kirim pengingat").click()
     expect(page.locator("#messages")).to_contain_text(f"{NAME} nonaktif; aktifkan dulu")
     row.get_by_role("button", name="Servis hari ini").click()
