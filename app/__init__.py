@@ -103,9 +103,29 @@ def register_errors(app):
 
 
 def register_templates(app):
-    from app.i18n import register_filters
+    """Every name the templates use beyond Jinja's own, registered here and nowhere else."""
+    from flask_babel import get_locale
 
-    register_filters(app)
+    from app import i18n
+    from app.customers.rows import customer_rows, whatsapp_provider
+    from app.services import audit
+    from app.services.customers import due_state
+    from app.services.formats import local_phone
+    from app.services.settings import get_setting
+    from app.whatsapp.link import wa_link
+
+    app.jinja_env.filters.update({
+        "date_short": i18n.date_short, "datetime_short": i18n.datetime_short,
+        "iso_date_short": i18n.iso_date_short, "iso_datetime_short": i18n.iso_datetime_short,
+        "phone": local_phone, "due_state": due_state, "audit_value": i18n.recorded_value,
+    })
+    app.jinja_env.globals.update({
+        "get_locale": get_locale,
+        "workshop_name": lambda: get_setting("workshop_name"),  # asked only by pages with the header
+        "whatsapp": whatsapp_provider, "customer_rows": customer_rows, "wa_url": wa_link,
+        "audit_changes": audit.readable_changes, "audit_details": audit.readable_details,
+        "audit_action": audit.action_label, "audit_source": audit.source_label,
+    })
 
 
 def register_cli(app):

@@ -1,12 +1,13 @@
-"""Languages, and the template filters for dates, times and phones (`15 Agu 2026`, Asia/Jakarta time)."""
+"""Languages, and how values read on screen: dates, times and phones (`15 Agu 2026`, Asia/Jakarta time)."""
 from datetime import date, datetime
 
 from flask import current_app
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.clock import local_zone
-from app.services.formats import format_day, format_moment, local_phone
+from app.services.formats import format_day, format_moment
 
 
 def select_locale():
@@ -35,10 +36,15 @@ def iso_datetime_short(value):
     return datetime_short(datetime.fromisoformat(value)) if value else ""
 
 
-def register_filters(app):
-    app.jinja_env.filters["iso_datetime_short"] = iso_datetime_short
-    app.jinja_env.filters["iso_date_short"] = iso_date_short
-    app.jinja_env.filters["date_short"] = date_short
-    app.jinja_env.filters["datetime_short"] = datetime_short
-    app.jinja_env.filters["phone"] = local_phone
-    app.jinja_env.globals["get_locale"] = get_locale
+def recorded_value(value):
+    """A value from the audit trail as the page shows it: dates as `15 Jan 2026`, yes/no, a dash for empty."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return _("Ya") if value else _("Tidak")
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
+        try:
+            return iso_date_short(value)
+        except ValueError:
+            return value
+    return value

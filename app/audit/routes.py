@@ -2,12 +2,10 @@
 from datetime import date
 
 from flask import render_template, request
-from flask_babel import gettext as _
 
 from app import clock
 from app.audit import bp
 from app.auth.access import manager_required
-from app.i18n import iso_date_short
 from app.routing import MAX_ID
 from app.services import audit
 
@@ -16,27 +14,6 @@ from app.services import audit
 @manager_required
 def only_managers():
     """The trail is the manager's."""
-
-
-@bp.app_template_filter("audit_value")
-def audit_value(value):
-    """A recorded value as the page shows it: dates as `15 Jan 2026`, yes/no, a dash for empty."""
-    if value is None or value == "":
-        return "—"
-    if isinstance(value, bool):
-        return _("Ya") if value else _("Tidak")
-    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
-        try:
-            return iso_date_short(value)
-        except ValueError:
-            return value
-    return value
-
-
-bp.add_app_template_global(audit.readable_changes, "audit_changes")
-bp.add_app_template_global(audit.readable_details, "audit_details")
-bp.add_app_template_global(audit.action_label, "audit_action")
-bp.add_app_template_global(audit.source_label, "audit_source")
 
 
 def _date_arg(name) -> date | None:

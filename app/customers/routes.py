@@ -9,7 +9,6 @@ from app.auth.access import safe_next_url
 from app.customers import bp
 from app.customers.forms import CustomerForm
 from app.customers.listing import list_args_of, list_query_from_request
-from app.customers.rows import customer_rows, whatsapp_provider
 from app.extensions import db
 from app.htmx import is_htmx, render
 from app.models import Customer, Message
@@ -19,16 +18,6 @@ from app.services.customers import CustomerInvalid
 from app.services.formats import format_day, local_phone
 from app.services.refusal import Refused
 from app.whatsapp.link import wa_link
-
-
-@bp.app_template_filter("due_state")
-def due_state_filter(customer):
-    return service.due_state(customer)
-
-
-bp.add_app_template_global(whatsapp_provider, "whatsapp")
-bp.add_app_template_global(customer_rows)
-bp.add_app_template_global(wa_link, "wa_url")
 
 
 @bp.get("/")

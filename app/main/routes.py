@@ -5,13 +5,6 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.auth.access import public
 from app.extensions import db
 from app.main import bp
-from app.services.settings import get_setting
-
-
-@bp.app_template_global()
-def workshop_name():
-    """The header's workshop name, asked only by pages that show the header (not by fragments)."""
-    return get_setting("workshop_name")
 
 
 @bp.get("/")
