@@ -112,12 +112,14 @@ def register_templates(app):
     from app.services.customers import due_state
     from app.services.formats import local_phone
     from app.services.settings import get_setting
+    from app.whatsapp import provider_label
     from app.whatsapp.link import wa_link
 
     app.jinja_env.filters.update({
         "date_short": i18n.date_short, "datetime_short": i18n.datetime_short,
         "iso_date_short": i18n.iso_date_short, "iso_datetime_short": i18n.iso_datetime_short,
         "phone": local_phone, "due_state": due_state, "audit_value": i18n.recorded_value,
+        "trigger_label": i18n.trigger_label, "provider_label": provider_label,
     })
     app.jinja_env.globals.update({
         "get_locale": get_locale,

@@ -4,6 +4,7 @@ from datetime import date, datetime
 from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.clock import local_zone
@@ -34,6 +35,14 @@ def iso_date_short(value):
 
 def iso_datetime_short(value):
     return datetime_short(datetime.fromisoformat(value)) if value else ""
+
+
+# How a message or a batch was started.
+TRIGGERS = {"manual": _l("oleh petugas"), "batch": _l("massal"), "cron": _l("jadwal otomatis"), "api": _l("lewat API")}
+
+
+def trigger_label(trigger: str) -> str:
+    return str(TRIGGERS.get(trigger, trigger))
 
 
 def recorded_value(value):

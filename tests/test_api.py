@@ -175,7 +175,7 @@ def test_send_reminders_validates_and_needs_a_usable_provider(app, api, cloud_ap
     assert api.post("/send-reminders", json={"only_active": "ya"}).status_code == 422
     app.config["WHATSAPP_ACCESS_TOKEN"] = None
     response = api.post("/send-reminders", json={"days_threshold": 3})
-    assert response.status_code == 503 and "not configured" in response.json["detail"]
+    assert response.status_code == 503 and "belum diatur" in response.json["detail"]
 
 
 def test_send_reminders_with_link_provider_is_refused(api):

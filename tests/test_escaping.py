@@ -199,14 +199,14 @@ def test_an_uploaded_files_name_is_shown_as_text_in_the_preview_and_the_history(
     assert shows_as_text(client.get("/audit/").text, name, escaped)
 
 
-def test_unknown_placeholders_are_quoted_as_text_on_the_settings_page(client, auth):
+def test_unknown_placeholders_are_quoted_as_text_on_the_settings_page(client, auth, cloud_api):
     auth.login_manager()
     text = "Halo {" + MARKUP + "}"
     saved = client.post("/settings/", data=settings_form(message_template=text))
-    assert saved.status_code == 200 and "Placeholder tidak dikenal" in saved.text
+    assert saved.status_code == 200 and "Kata isian tidak dikenal" in saved.text
     assert "{" + MARKUP + "}" not in saved.text and "{" + ESCAPED + "}" in saved.text
     preview = client.post("/settings/preview", data={"message_template": text}, headers=HTMX)
-    assert "Placeholder tidak dikenal" in preview.text and shows_as_text(preview.text)
+    assert "Kata isian tidak dikenal" in preview.text and shows_as_text(preview.text)
     params = client.post("/settings/", data=settings_form(template_params=MARKUP))
     assert "Tidak dikenal" in params.text and shows_as_text(params.text)
 

@@ -216,7 +216,7 @@ def test_overdue_text_on_settings_is_checked_saved_and_previewed(app, client, au
     preview = client.post("/settings/preview?text=overdue",
                           data={"overdue_message_template": "Halo {nama}, {nopol} telat servis."}, headers=HTMX)
     assert 'id="overdue-preview"' in preview.text and "Halo Siti Telat, D 77 ST telat servis." in preview.text
-    for text, problem in (("Halo {name}", "Placeholder tidak dikenal: {name}."), ("", "Teks pesan tidak boleh kosong."),
+    for text, problem in (("Halo {name}", "Kata isian tidak dikenal: {name}."), ("", "Teks pesan tidak boleh kosong."),
                           ("Halo {nama", "Kurung kurawal { } tidak berpasangan."),
                           ("x" * 1001, "Teks pesan terlalu panjang")):
         refused = client.post("/settings/", data=settings_form(overdue_message_template=text))

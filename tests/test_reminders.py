@@ -293,7 +293,7 @@ def test_unconfigured_provider_says_so_instead_of_failing_row_by_row(app, client
     app.config.update(WHATSAPP_PROVIDER="cloud_api", WHATSAPP_ACCESS_TOKEN=None)
     customer_id = make_customer()
     page = client.get("/customers/").text
-    assert "Cloud API is not configured" in page  # on the disabled button
+    assert "Cloud API belum diatur" in page  # on the disabled button
     response = client.post(f"/customers/{customer_id}/remind", headers=HTMX)
     assert "WhatsApp belum bisa mengirim" in response.text
 
@@ -303,7 +303,7 @@ def test_detail_page_shows_the_history(app, client, staff, cloud_api, due_custom
     customer = _customer(app, phone)
     client.post(f"/customers/{customer.id}/remind", data={"next": f"/customers/{customer.id}"})
     page = client.get(f"/customers/{customer.id}").text
-    assert "Riwayat pengingat" in page and "terkirim" in page and "manual" in page
+    assert "Riwayat pengingat" in page and "terkirim" in page and "oleh petugas · WhatsApp Business (Cloud API)" in page
 
 
 # --- Fonnte -----------------------------------------------------------------------------------
@@ -427,7 +427,7 @@ def test_sending_hours_may_run_over_midnight(app, runner, cloud_api, due_custome
 def test_cron_refuses_an_unusable_provider(app, runner):
     app.config.update(WHATSAPP_PROVIDER="cloud_api", WHATSAPP_ACCESS_TOKEN=None)
     result = runner.invoke(args=["reminders", "send"])
-    assert result.exit_code != 0 and "not configured" in result.output
+    assert result.exit_code != 0 and "belum diatur" in result.output
     app.config["WHATSAPP_PROVIDER"] = "link"
     assert runner.invoke(args=["reminders", "send"]).exit_code != 0
 

@@ -89,9 +89,9 @@ def test_message_text_preview_uses_a_real_customer_and_refuses_unknown_placehold
                           headers={"HX-Request": "true"})
     assert "Halo Siti Aminah, servis 15 Agustus 2026." in preview.text
     wrong = client.post("/settings/preview", data={"message_template": "Halo {name}"}, headers={"HX-Request": "true"})
-    assert "Placeholder tidak dikenal: {name}." in wrong.text
+    assert "Kata isian tidak dikenal: {name}." in wrong.text
     saved = client.post("/settings/", data=settings_form(message_template="Halo {name}"))
-    assert saved.status_code == 200 and "Placeholder tidak dikenal: {name}." in saved.text
+    assert saved.status_code == 200 and "Kata isian tidak dikenal: {name}." in saved.text
     assert "Halo {nama}" in client.get("/settings/").text  # the default text is still the one in force
 
 

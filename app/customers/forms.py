@@ -7,9 +7,10 @@ from wtforms.validators import Optional
 DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y"]
 
 
-def _date_field(label):
+def _date_field(label, description):
     return DateField(
         label,
+        description=description,
         format=DATE_FORMATS,
         validators=[Optional()],
         invalid_value_message=_l("Tanggal tidak valid. Gunakan format hari/bulan/tahun."),
@@ -24,8 +25,9 @@ class CustomerForm(FlaskForm):
     nopol = StringField(_l("Nomor polisi"), description=_l("Contoh: B 1234 XYZ"))
     special_plate = BooleanField(_l("Plat khusus (RI, CD, dinas, dll.)"))
     no_hp = StringField(_l("No. HP / WhatsApp"), description=_l("Contoh: 0812 3456 7890"))
-    last_service = _date_field(_l("Servis terakhir"))
-    next_service = _date_field(_l("Servis berikutnya"))
+    last_service = _date_field(_l("Servis terakhir"), _l("Tanggal, bulan, tahun; pilih dari kalender."))
+    next_service = _date_field(
+        _l("Servis berikutnya"), _l("Kosongkan: dihitung dari servis terakhir ditambah jarak servis."))
     notes = TextAreaField(_l("Catatan"))
     is_active = BooleanField(_l("Aktif (menerima pengingat)"), default=True)
 

@@ -54,9 +54,9 @@ OTHER_LABELS = {
     "refused": _l("ditolak"),
     "format": _l("format"),
     "search": _l("cari"),
-    "filter": _l("filter"),
-    "batch": _l("batch"),
-    "queued": _l("diantrekan"),
+    "filter": _l("saringan"),
+    "batch": _l("pengiriman massal"),
+    "queued": _l("masuk antrean"),
     "days": _l("hari"),
     "message": _l("pesan"),
     "note": _l("catatan"),
@@ -65,8 +65,17 @@ OTHER_LABELS = {
     "role": _l("peran"),
     "active": _l("aktif"),
     "password": _l("kata sandi"),
-    "token": _l("token"),
+    "token": _l("kunci"),
 }
+
+# Recorded codes in `details`, as the page words them.
+DETAIL_VALUES = {
+    "role": {"manager": _l("Manajer"), "staff": _l("Staf")},
+    "filter": {"all": _l("semua"), "active": _l("aktif"), "inactive": _l("nonaktif"), "due": _l("jatuh tempo"),
+               "overdue": _l("lewat jadwal"), "never": _l("belum pernah diingatkan")},
+    "format": {"csv": "CSV", "xlsx": "Excel"},
+}
+NUMBERED = ("batch", "message")  # ids shown as numbers: "#12"
 
 ACTIONS = {
     "customer.create": _l("Menambah pelanggan"),
@@ -228,7 +237,14 @@ def _readable(name: str, value):
 def readable_details(event: AuditEvent) -> list[tuple[str, object]]:
     """An entry's other facts (an import's counts, an export's filter) as (label, value)."""
     details = json.loads(event.details) if event.details else {}
-    return [(_label(name), value) for name, value in details.items()]
+    return [(_label(name), _detail_value(name, value)) for name, value in details.items()]
+
+
+def _detail_value(name: str, value):
+    if name in NUMBERED and value is not None:
+        return f"#{value}"
+    words = DETAIL_VALUES.get(name, {})
+    return str(words[value]) if isinstance(value, str) and value in words else value
 
 
 def action_label(action: str) -> str:

@@ -27,10 +27,10 @@ def check_template(text: str) -> str:
     try:
         names = [name for _, name, spec, conversion in string.Formatter().parse(text) if name is not None]
     except ValueError:
-        raise Refused(_l("Kurung kurawal { } tidak berpasangan. Placeholder ditulis seperti {nama}.")) from None
+        raise Refused(_l("Kurung kurawal { } tidak berpasangan. Kata isian ditulis seperti {nama}.")) from None
     unknown = sorted({name for name in names if name not in PLACEHOLDERS})
     if unknown:
-        raise Refused(_l("Placeholder tidak dikenal: %(names)s. Yang bisa dipakai: %(known)s.",
+        raise Refused(_l("Kata isian tidak dikenal: %(names)s. Yang bisa dipakai: %(known)s.",
                                  names=", ".join("{" + name + "}" for name in unknown),
                                  known=", ".join("{" + name + "}" for name in PLACEHOLDERS)))
     return text

@@ -50,12 +50,13 @@ class SettingsForm(FlaskForm):
     workshop_whatsapp = workshop_whatsapp_field()
     message_template = TextAreaField(
         _l("Teks pengingat"),
-        description=_l("Placeholder: {nama}, {nopol}, {servis_berikutnya}, {servis_terakhir}, {bengkel}, {wa_bengkel}."),
+        description=_l("Kata isian, diganti otomatis: {nama}, {nopol}, {servis_berikutnya}, {servis_terakhir}, "
+            "{bengkel}, {wa_bengkel}."),
         render_kw={"rows": 5},
     )
     overdue_message_template = TextAreaField(
         _l("Teks pengingat untuk yang lewat jadwal"),
-        description=_l("Dikirim bila tanggal servis berikutnya sudah lewat. Placeholder sama dengan teks di atas."),
+        description=_l("Dikirim bila tanggal servis berikutnya sudah lewat. Kata isian sama dengan teks di atas."),
         render_kw={"rows": 5},
     )
     template_params = StringField(
@@ -75,8 +76,10 @@ class SettingsForm(FlaskForm):
         validators=[InputRequired(_l("Isi jumlah hari.")),
                     NumberRange(min=0, max=365, message=_l("Jumlah hari antara 0 dan 365."))],
     )
-    quiet_start = TimeField(_l("Kirim otomatis mulai jam"), invalid_value_message=_l("Jam tidak valid, mis. 08:00."))
-    quiet_end = TimeField(_l("sampai jam"), invalid_value_message=_l("Jam tidak valid, mis. 20:00."))
+    quiet_start = TimeField(_l("Kirim otomatis mulai jam"), description=_l("Jam 24, mis. 08:00."),
+                            invalid_value_message=_l("Jam tidak valid, mis. 08:00."))
+    quiet_end = TimeField(_l("sampai jam"), description=_l("Jam 24, mis. 20:00."),
+                          invalid_value_message=_l("Jam tidak valid, mis. 20:00."))
 
     def validate_message_template(self, field):
         try:

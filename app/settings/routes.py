@@ -25,8 +25,11 @@ TEXTS = {"due": "message_template", "overdue": "overdue_message_template"}
 def index():
     """The manager's settings: service interval, the reminder text and when reminders go out."""
     form = SettingsForm()
+    provider = reminders.provider()
+    # The Cloud API template's parameters are asked only when the Cloud API sends: kept as they are otherwise.
+    fields = FIELDS if provider.name == "cloud_api" else tuple(name for name in FIELDS if name != "template_params")
     if form.validate_on_submit():
-        values = {name: form[name].data for name in FIELDS}
+        values = {name: form[name].data for name in fields}
         update_settings({name: value.strftime("%H:%M") if isinstance(value, time) else value
                          for name, value in values.items()})
         db.session.commit()
@@ -37,7 +40,7 @@ def index():
             value = get_setting(name)
             form[name].data = time.fromisoformat(value) if name.startswith("quiet_") else value
         form.workshop_whatsapp.data = local_phone(form.workshop_whatsapp.data)  # as people write it
-    return render_template("settings/index.html", form=form, provider=reminders.provider(),
+    return render_template("settings/index.html", form=form, provider=provider,
                            previews={kind: _preview(kind, form[name].data) for kind, name in TEXTS.items()})
 
 

@@ -1,5 +1,21 @@
 """WhatsApp providers behind one small interface; WHATSAPP_PROVIDER picks one."""
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
 from app.whatsapp.base import Provider, SendResult
+
+# How each provider is named on screen (messages keep the provider's key, e.g. "link").
+LABELS = {
+    "link": _l("tautan wa.me (dikirim petugas)"),
+    "cloud_api": _l("WhatsApp Business (Cloud API)"),
+    "fonnte": _l("Fonnte"),
+    "waha": _l("WAHA (server bengkel)"),
+    "log": _l("uji coba (hanya dicatat)"),
+}
+
+
+def provider_label(name: str) -> str:
+    return str(LABELS.get(name, name))
 
 
 def get_provider(config) -> "Provider":
@@ -12,5 +28,6 @@ def get_provider(config) -> "Provider":
     providers = {"link": LinkProvider, "log": LogProvider, "cloud_api": CloudApiProvider, "fonnte": FonnteProvider}
     name = config.get("WHATSAPP_PROVIDER", "link")
     if name not in providers:
-        return providers["link"](config, problem=f"WHATSAPP_PROVIDER={name!r} is unknown; use link, cloud_api, fonnte or log")
+        return providers["link"](config, problem=_(
+            "WHATSAPP_PROVIDER=%(name)s tidak dikenal; pakai link, cloud_api, fonnte atau log", name=name))
     return providers[name](config)

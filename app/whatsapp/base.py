@@ -48,6 +48,13 @@ class Provider:
         return self._problem
 
     @property
+    def label(self) -> str:
+        """The provider's name on screen."""
+        from app.whatsapp import provider_label
+
+        return provider_label(self.name)
+
+    @property
     def rate(self) -> float:
         configured = self.config.get("WHATSAPP_RATE_PER_SECOND")
         return float(configured) if configured else self.default_rate

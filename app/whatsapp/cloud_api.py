@@ -1,4 +1,6 @@
 """Meta's WhatsApp Business Cloud API: approved template messages, errors classified by code."""
+from flask_babel import gettext as _
+
 from app.whatsapp.base import OutgoingMessage, Provider, SendResult
 
 # WHATSAPP.md's table: classify by error.code, not by HTTP status.
@@ -51,7 +53,7 @@ class CloudApiProvider(Provider):
     def problem(self):
         missing = [name for name in ("WHATSAPP_ACCESS_TOKEN", "WHATSAPP_PHONE_NUMBER_ID") if not self.config.get(name)]
         if missing:
-            return "Cloud API is not configured: set " + " and ".join(missing)
+            return _("Cloud API belum diatur: isi %(names)s di pengaturan server", names=" dan ".join(missing))
         return self._problem
 
     def _url(self):

@@ -1,4 +1,6 @@
 """Fonnte: an Indonesian gateway driving the workshop's own WhatsApp number (keep it slow)."""
+from flask_babel import gettext as _
+
 from app.whatsapp.base import OutgoingMessage, Provider, SendResult
 
 STOP_BATCH_REASONS = ("token invalid", "insufficient quota", "disconnect", "device")
@@ -18,7 +20,7 @@ class FonnteProvider(Provider):
     @property
     def problem(self):
         if not self.config.get("FONNTE_TOKEN"):
-            return "Fonnte is not configured: set FONNTE_TOKEN"
+            return _("Fonnte belum diatur: isi FONNTE_TOKEN di pengaturan server")
         return self._problem
 
     def send(self, message: OutgoingMessage) -> SendResult:

@@ -31,7 +31,7 @@ def test_markup_in_an_imported_sheet_is_text_in_preview_list_detail_and_trail(pa
     page.goto("/customers/")
     page.get_by_role("link", name=IMG).click()
     expect(page.locator(".details .notes")).to_have_text(SCRIPT)
-    page.get_by_role("link", name="Jejak").click()
+    page.get_by_role("link", name="Riwayat").click()
     expect(page.locator("table.audit")).to_contain_text("Mengimpor file")
     assert page.evaluate("window.pwned") is None and dialogs == []
 
@@ -59,7 +59,7 @@ def test_manager_filters_the_trail_by_action(page, users, make_customer):
     page.get_by_role("button", name="Keluar").click()
 
     log_in(page, *MANAGER)
-    page.get_by_role("link", name="Jejak").click()
+    page.get_by_role("link", name="Riwayat").click()
     page.get_by_label("Aksi").select_option(label="Mengubah status aktif")
     page.get_by_role("button", name="Tampilkan").click()
     rows = page.locator("table.audit tbody tr")

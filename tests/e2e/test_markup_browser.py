@@ -148,7 +148,7 @@ def test_import_preview_reminders_page_deletion_and_trail_show_the_markup_as_tex
     expect(page.locator("#messages")).to_contain_text(f"Pelanggan {NAME} dihapus.")
     assert_inert(page)
 
-    page.get_by_role("link", name="Jejak").click()
+    page.get_by_role("link", name="Riwayat").click()
     trail = page.locator("table.audit")
     expect(trail.locator("tr", has_text="Menghapus pelanggan")).to_contain_text(NAME)
     expect(trail.locator("tr", has_text="Menambah pelanggan")).to_contain_text(NOTES)
