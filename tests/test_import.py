@@ -201,11 +201,32 @@ def test_existing_plates_are_skipped_or_updated_as_chosen(app, client, staff, ma
         preview = client.get(response.headers["Location"]).text
         assert preview_statuses(preview) == {2: "update"}
         assert "sudah ada, sama persis" in preview
-        assert "<del>628123456789</del> → <ins>6281399998888</ins>" in preview
+        assert "<del>0812-3456-789</del> → <ins>0813-9999-8888</ins>" in preview  # as people write them
         client.post(response.headers["Location"] + "/commit", data={"on_existing": choice, "mode": "valid_only"})
         stored = customers(app)
         assert stored["B 1234 XYZ"].no_hp == expected_phone
         assert stored["B 1234 XYZ"].notes == "lama"  # a column the sheet does not have is left alone
+
+
+def test_preview_warns_when_updating_would_rename_or_move_a_service_date_back(app, client, staff, make_customer):
+    make_customer(customer_name="Budi Santoso", nopol="B 1234 XYZ", no_hp="08123456789",
+                  last_service=date(2026, 8, 15), next_service=date(2027, 2, 15))
+    make_customer(customer_name="Siti", nopol="D 1 A", no_hp="081311112222", last_service=date(2026, 1, 1))
+    data = _csv("Nama;Nopol;No HP;Servis terakhir;Servis berikutnya\n"
+                "Budi Sentosa;B 1234 XYZ;08123456789;01/03/2026;01/09/2026\n"  # another name, older dates
+                "Siti;D 1 A;081311112222;01/02/2026;\n")  # a later service: nothing to warn about
+    preview = client.get(upload(client, "lama.csv", data).headers["Location"]).text
+    assert preview_statuses(preview) == {2: "update", 3: "update"}
+    warning = re.search(r'<p class="flash flash-error" role="alert" id="update-warning">\s*(.*?)\s*</p>', preview, re.S)
+    assert warning and warning.group(1).startswith("1 pelanggan yang sudah ada akan berganti nama")
+    budi = re.search(r'<tr id="row-2".*?</tr>', preview, re.S).group(0)
+    assert 'class="needs-a-look"' in budi
+    assert "Nama berubah: pastikan ini pelanggan yang sama." in budi
+    assert "Servis terakhir mundur dari 15 Agu 2026 ke 1 Mar 2026." in budi
+    assert "Servis berikutnya mundur dari 15 Feb 2027 ke 1 Sep 2026." in budi
+    assert "<del>15 Agu 2026</del> → <ins>1 Mar 2026</ins>" in budi  # dates as people read them, never ISO
+    siti = re.search(r'<tr id="row-3".*?</tr>', preview, re.S).group(0)
+    assert "needs-a-look" not in siti and "mundur" not in siti and "1 Feb 2026" in siti
 
 
 def test_all_or_nothing_writes_nothing_when_a_row_is_refused(app, client, staff):

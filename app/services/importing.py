@@ -106,6 +106,21 @@ class Outcome:
     customer_id: str | None = None
     cells: list | None = None  # the sheet row itself, kept for refused rows (to show and download)
 
+    @property
+    def renames(self) -> bool:
+        """An update that gives the plate's customer another name: perhaps another owner, perhaps a typo."""
+        return "customer_name" in self.changes
+
+    @property
+    def dates_back(self) -> list[str]:
+        """The service dates an update would move to an earlier day (an old sheet over newer data)."""
+        return [name for name in ("last_service", "next_service")
+                if name in self.changes and None not in self.changes[name] and self.changes[name][1] < self.changes[name][0]]
+
+    @property
+    def needs_a_look(self) -> bool:
+        return self.status == UPDATE and (self.renames or bool(self.dates_back))
+
 
 @dataclass
 class ImportState:
@@ -124,6 +139,10 @@ class ImportState:
 
     def counts(self) -> dict:
         return {status: self.count(status) for status in (NEW, UPDATE, UNCHANGED, ERROR, DUPLICATE)}
+
+    def needing_a_look(self) -> int:
+        """Updates that rename a customer or move a service date back: "Perbarui" would overwrite them."""
+        return sum(1 for outcome in self.outcomes if outcome.needs_a_look)
 
     def of_status(self, *statuses, limit=None) -> list[Outcome]:
         found = [outcome for outcome in self.outcomes if outcome.status in statuses]

@@ -6,6 +6,8 @@ page: labels, names of buttons and links, contrast, headings, landmarks, languag
 would be refused by it, and the page must keep refusing inline scripts. The `page` fixture still
 fails the test on any CSP violation or console error the page itself causes.
 """
+import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -23,6 +25,7 @@ pytestmark = pytest.mark.e2e
 SIZES = [(390, 844), (800, 1280), (1366, 768)]
 AXE = (Path(__file__).parent / "vendor" / "axe.min.js").read_text(encoding="utf-8")
 SERIOUS = ("serious", "critical")
+SHOTS = os.environ.get("SCREENSHOT_DIR")  # set it to keep a screenshot of every page and look at them
 SHEET = (
     "Nama Pelanggan;No. Polisi;No HP / WA;Tgl Servis Terakhir;Servis Berikutnya;Keterangan\n"
     "Rina Marlina;b 77 rm;0812-7777-6666;02/10/2025;15/01/2026;walk-in\n"
@@ -49,6 +52,9 @@ def faults(page) -> list[str]:
 
 def check(page, path, problems):
     page.wait_for_load_state("networkidle")
+    if SHOTS:
+        name = re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-") or "root"
+        page.screenshot(path=f"{SHOTS}/{name}-{page.viewport_size['width']}.png", full_page=True)
     problems.extend(f"{path}: {fault}" for fault in faults(page))
 
 
