@@ -137,6 +137,18 @@ def run_batch_job(batch_id: int):
         run_batch(batch_id)
 
 
+def run_import_check_job(batch_id: str):
+    """The RQ job that checks an uploaded sheet's rows (enqueued by its dotted name)."""
+    import uuid
+
+    from app import create_app
+    from app.services.import_checks import run_check
+
+    app = create_app()
+    with app.app_context():
+        run_check(uuid.UUID(batch_id))
+
+
 def _sqlite_path():
     from app.extensions import db
 

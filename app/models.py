@@ -164,9 +164,11 @@ class ImportBatch(db.Model):
 
     __tablename__ = "import_batch"
 
+    STATUS_CHECKING = "checking"  # its rows are being checked in the background
     STATUS_PREVIEW = "preview"
     STATUS_DONE = "done"
     STATUS_EXPIRED = "expired"
+    STATUS_FAILED = "failed"  # the check could not finish; `failure` says why
 
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="SET NULL"), index=True)
@@ -184,6 +186,10 @@ class ImportBatch(db.Model):
     payload: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
     # The sheet's cells, needed only to classify again with other columns; dropped at the commit.
     sheet_data: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    # The background check's progress: rows checked so far, and when its runner last said it is alive.
+    checked_rows: Mapped[int] = mapped_column(default=0)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failure: Mapped[str | None] = mapped_column(sa.Text)
 
     user: Mapped["User | None"] = sa.orm.relationship()
 

@@ -1,4 +1,4 @@
-from flask import Response, current_app, flash, render_template, request, stream_with_context, url_for
+from flask import Response, current_app, flash, make_response, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -8,7 +8,7 @@ from app.htmx import redirect_page, render
 from app.imports import bp
 from app.imports.forms import CommitForm, UploadForm
 from app.models import ImportBatch
-from app.services import audit, exporting, importing
+from app.services import audit, exporting, import_checks, importing
 from app.services.importing import FIELD_LABELS, FIELDS
 from app.services.refusal import Refused
 from app.services.sheets import read_sheet
@@ -34,7 +34,10 @@ def index():
 
 @bp.post("/")
 def upload():
-    """Read the uploaded sheet and show its preview; nothing is written to the customers yet."""
+    """Read the uploaded sheet and start checking its rows; the preview page shows how far it got.
+
+    Nothing is written to the customers yet.
+    """
     form = UploadForm()
     if not form.validate_on_submit():
         return _upload_page(form, 422)
@@ -47,13 +50,20 @@ def upload():
         form.file.errors.append(exc.message)
         return _upload_page(form, 422)
     db.session.commit()
+    if batch.status == ImportBatch.STATUS_CHECKING:
+        import_checks.launch(batch.id)
     return redirect_page(url_for("imports.show", batch_id=batch.id))
 
 
 @bp.get("/<uuid:batch_id>")
 def show(batch_id):
     """The preview of an upload (every row classified), or what a finished import did."""
-    batch = db.get_or_404(ImportBatch, batch_id)
+    batch = import_checks.settle_if_stopped(db.get_or_404(ImportBatch, batch_id))
+    if batch.status == ImportBatch.STATUS_CHECKING:
+        return render_template("imports/checking.html", batch=batch, percent=import_checks.percent_done(batch))
+    if batch.status == ImportBatch.STATUS_FAILED:
+        flash(batch.failure, "error")
+        return redirect_page(url_for("imports.index"))
     state = importing.load_state(batch)
     if batch.status == ImportBatch.STATUS_DONE:
         return render_template("imports/result.html", batch=batch, state=state)
@@ -63,6 +73,17 @@ def show(batch_id):
     return render_template("imports/preview.html", batch=batch, state=state, form=CommitForm(),
                            fields=FIELDS, labels=FIELD_LABELS, limit=PREVIEW_ROWS,
                            missing_labels=[str(FIELD_LABELS[name]) for name in state.missing])
+
+
+@bp.get("/<uuid:batch_id>/progress")
+def progress(batch_id):
+    """How far the check of an upload got (htmx polls it); once it is over, the page reloads as the preview."""
+    batch = import_checks.settle_if_stopped(db.get_or_404(ImportBatch, batch_id))
+    if batch.status != ImportBatch.STATUS_CHECKING:
+        response = make_response("", 200)
+        response.headers["HX-Refresh"] = "true"
+        return response
+    return render_template("imports/partials/_checking.html", batch=batch, percent=import_checks.percent_done(batch))
 
 
 @bp.post("/<uuid:batch_id>/columns")
@@ -80,6 +101,8 @@ def columns(batch_id):
         flash(exc.message, "error")
     else:
         db.session.commit()
+        if batch.status == ImportBatch.STATUS_CHECKING:
+            import_checks.launch(batch.id)
     return redirect_page(url_for("imports.show", batch_id=batch.id))
 
 

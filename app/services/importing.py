@@ -205,8 +205,11 @@ def _json_value(value):
     return value.isoformat() if isinstance(value, date) else value
 
 
-def classify(state: ImportState) -> ImportState:
-    """Check every row with the customer rules; mark duplicates inside the file; compare with the database."""
+def classify(state: ImportState, progress=None, every: int = 1000) -> ImportState:
+    """Check every row with the customer rules; mark duplicates inside the file; compare with the database.
+
+    `progress(rows_checked)` is called every `every` rows (the background check reports it).
+    """
     labels = {name: state.columns[column] or str(FIELD_LABELS[name]) for name, column in state.mapping.items()}
     months = service_interval_months()
     first_row_of_plate: dict[str, int] = {}
@@ -238,6 +241,8 @@ def classify(state: ImportState) -> ImportState:
         if outcome.status in REFUSED:
             outcome.cells = row
         outcomes.append(outcome)
+        if progress and len(outcomes) % every == 0:
+            progress(len(outcomes))
     state.outcomes = outcomes
     compare_with_database(state)
     return state
@@ -281,7 +286,11 @@ def _existing_by_plate(plates: list[str]) -> dict:
 # --- the steps the pages call --------------------------------------------------------------------
 
 def start_import(filename: str, sheet: Sheet, user) -> ImportBatch:
-    """Store an uploaded sheet and its row-by-row preview (nothing is written to the customers)."""
+    """Store an uploaded sheet, to be checked row by row (app/services/import_checks.py).
+
+    Nothing is written to the customers. When a required column was not recognised, the batch is
+    a preview at once: the person first says which column holds what.
+    """
     expire_old_previews()
     found = find_header(sheet.rows)
     if found is None:
@@ -292,10 +301,9 @@ def start_import(filename: str, sheet: Sheet, user) -> ImportBatch:
                         data=sheet.rows[header_row + 1:], mapping=mapping)
     if not any(any(row) for row in state.data):
         raise Refused(_l("File ini hanya berisi judul kolom, belum ada baris pelanggan di bawahnya."))
-    if not state.missing:
-        classify(state)
     batch = ImportBatch(filename=filename[:255], user_id=user.id if user else None,
-                        total_rows=sum(1 for row in state.data if any(row)))
+                        total_rows=sum(1 for row in state.data if any(row)),
+                        status=ImportBatch.STATUS_PREVIEW if state.missing else ImportBatch.STATUS_CHECKING)
     _store(batch, state)
     db.session.add(batch)
     db.session.flush()
@@ -303,7 +311,7 @@ def start_import(filename: str, sheet: Sheet, user) -> ImportBatch:
 
 
 def remap(batch: ImportBatch, mapping: dict[str, int]) -> ImportState:
-    """The user said which sheet column holds which field; classify again."""
+    """The user said which sheet column holds which field: checked again (in the background) when complete."""
     state = _preview_state(batch, with_data=True)
     state.mapping = {name: column for name, column in mapping.items()
                      if name in FIELDS and column is not None and 0 <= column < len(state.columns)}
@@ -311,9 +319,14 @@ def remap(batch: ImportBatch, mapping: dict[str, int]) -> ImportState:
         raise Refused(_l("Satu kolom file hanya bisa dipakai untuk satu data."))
     state.outcomes = []
     if not state.missing:
-        classify(state)
+        batch.status, batch.checked_rows, batch.heartbeat_at = ImportBatch.STATUS_CHECKING, 0, None
     _store(batch, state, with_data=False)
     return state
+
+
+def store_preview(batch: ImportBatch, state: ImportState):
+    """The checked rows, kept for the preview page and the commit."""
+    _store(batch, state, with_data=False)
 
 
 def _preview_state(batch: ImportBatch, with_data: bool = False) -> ImportState:

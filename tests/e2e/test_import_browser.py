@@ -1,5 +1,6 @@
 """The manager imports a sheet in the browser: preview with one refused row, commit, see the list."""
 import re
+import threading
 
 import pytest
 from playwright.sync_api import expect
@@ -57,3 +58,30 @@ def test_the_reason_a_file_is_refused_is_shown_on_screen(page, users, tmp_path):
     expect(page.locator("#upload-panel")).to_contain_text("rusak atau bukan spreadsheet")
     expect(page.locator("#toast")).to_have_count(0)  # no "Permintaan gagal. Coba lagi." instead of the reason
     expect(page.get_by_role("button", name="Unggah dan lihat pratinjau")).to_be_enabled()
+
+
+def test_a_big_sheet_shows_the_servers_progress_then_the_preview(page, app, users, tmp_path, monkeypatch):
+    from app.services import import_checks
+
+    app.config["IMPORT_CHECK_IN_BACKGROUND"] = True
+    gate = threading.Event()
+    real_beat = import_checks._beat
+
+    def beat(batch_id, done):  # holds the check at 60% until the page has shown it
+        real_beat(batch_id, done)
+        if done == 3 * import_checks.PROGRESS_EVERY:
+            gate.wait(15)
+
+    monkeypatch.setattr(import_checks, "_beat", beat)
+    sheet = tmp_path / "besar.csv"
+    sheet.write_text("Nama;Nopol;No HP\n" + "".join(f"Pelanggan {i};B {i + 1} AB;0812{i:08d}\n" for i in range(5000)))
+    log_in(page, *MANAGER)
+    page.goto("/import/")
+    page.get_by_label("File pelanggan").set_input_files(str(sheet))
+    page.get_by_role("button", name="Unggah dan lihat pratinjau").click()
+    expect(page.locator("#checking")).to_contain_text("Memeriksa 5000 baris…")
+    expect(page.locator("#checking-percent")).to_have_text("60% selesai")
+    expect(page.get_by_role("progressbar", name="Kemajuan pemeriksaan file")).to_have_attribute("value", "60")
+    gate.set()
+    expect(page.get_by_role("heading", name="Pratinjau: besar.csv")).to_be_visible(timeout=15_000)
+    expect(page.locator("#import-summary")).to_contain_text("5000 baru")
