@@ -9,12 +9,13 @@ import re
 import uuid
 import zlib
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import orjson
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 
 from app import clock
@@ -272,13 +273,19 @@ def compare_with_database(state: ImportState):
 
 
 def _existing_by_plate(plates: list[str]) -> dict:
+    """The stored customers with these plates, by plate.
+
+    PostgreSQL gets all the plates as one array parameter (= ANY): a thousand-value IN list per
+    query took it 37 ms to plan, two seconds for a 50,000-row sheet. SQLite reads them in chunks
+    of a thousand, under its limit of bound parameters.
+    """
+    columns = (Customer.id, Customer.nopol, *[getattr(Customer, name) for name in _COMPARED])
+    if db.session.get_bind().dialect.name == "postgresql":
+        plate_list = sa.bindparam("plates", plates, type_=postgresql.ARRAY(sa.String))
+        return {row.nopol: row for row in db.session.execute(sa.select(*columns).where(Customer.nopol == sa.any_(plate_list)))}
     found = {}
     for start in range(0, len(plates), 1000):
-        chunk = plates[start:start + 1000]
-        rows = db.session.execute(
-            sa.select(Customer.id, Customer.nopol, *[getattr(Customer, name) for name in _COMPARED])
-            .where(Customer.nopol.in_(chunk))
-        )
+        rows = db.session.execute(sa.select(*columns).where(Customer.nopol.in_(plates[start:start + 1000])))
         found.update({row.nopol: row for row in rows})
     return found
 
@@ -391,6 +398,9 @@ def _insert_customers(rows: list[dict]):
     back, and the transaction holds the write lock, so no other insert can miss the trigger.
     """
     connection = db.session.connection()
+    if connection.dialect.name == "postgresql" and len(rows) >= 500:
+        _copy_customers(connection, rows)
+        return
     trigger = None
     if connection.dialect.name == "sqlite" and len(rows) >= 500:
         dbapi = connection.connection.dbapi_connection
@@ -409,6 +419,28 @@ def _insert_customers(rows: list[dict]):
     connection.exec_driver_sql(f"INSERT INTO customer_search(rowid, doc) SELECT rowid, "
                                f"{document.group(1).replace('new.', '')} FROM {table} WHERE rowid > ?", (last,))
     connection.exec_driver_sql(trigger)
+
+
+def _copy_customers(connection, rows: list[dict]):
+    """PostgreSQL's COPY: the rows stream in one command, with no statement per row.
+
+    Times go in as naive UTC, as UTCDateTime stores them; a constraint still stops the whole COPY,
+    and the transaction with it.
+    """
+    columns = list(rows[0])
+    naive = [name for name in columns if isinstance(rows[0][name], datetime)]
+    import psycopg
+
+    statement = f"COPY {Customer.__tablename__} ({', '.join(columns)}) FROM STDIN"
+    cursor = connection.connection.dbapi_connection.cursor()
+    try:
+        with cursor.copy(statement) as copy:
+            for row in rows:
+                for name in naive:
+                    row[name] = row[name].astimezone(UTC).replace(tzinfo=None)
+                copy.write_row([row[name] for name in columns])
+    except psycopg.errors.IntegrityError as exc:  # as SQLAlchemy reports it for any other statement
+        raise IntegrityError(statement, None, exc) from exc
 
 
 def _dates(values: dict) -> dict:
