@@ -104,7 +104,7 @@ def register_errors(app):
 
 def register_templates(app):
     """Every name the templates use beyond Jinja's own, registered here and nowhere else."""
-    from flask_babel import get_locale
+    from flask_babel import format_decimal, get_locale
 
     from app import i18n
     from app.customers.rows import customer_rows, whatsapp_provider
@@ -119,7 +119,7 @@ def register_templates(app):
         "date_short": i18n.date_short, "datetime_short": i18n.datetime_short,
         "iso_date_short": i18n.iso_date_short, "iso_datetime_short": i18n.iso_datetime_short,
         "phone": local_phone, "due_state": due_state, "audit_value": i18n.recorded_value,
-        "trigger_label": i18n.trigger_label, "provider_label": provider_label,
+        "trigger_label": i18n.trigger_label, "provider_label": provider_label, "number": format_decimal,
     })
     app.jinja_env.globals.update({
         "get_locale": get_locale,

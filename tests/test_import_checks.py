@@ -59,7 +59,7 @@ def test_the_upload_answers_before_the_rows_are_checked_and_the_page_shows_progr
     assert response.status_code == 302  # answered while the rows are still being checked
     assert started.wait(10)
     page = client.get(response.headers["Location"])
-    assert "Memeriksa 5000 baris…" in page.text and "40% selesai" in page.text
+    assert "Memeriksa 5.000 baris…" in page.text and "40% selesai" in page.text
     assert 'value="40" max="100"' in page.text
     progress = client.get(response.headers["Location"] + "/progress", headers={"HX-Request": "true"})
     assert "40% selesai" in progress.text and "HX-Refresh" not in progress.headers

@@ -79,7 +79,7 @@ def test_a_big_sheet_shows_the_servers_progress_then_the_preview(page, app, user
     page.goto("/import/")
     page.get_by_label("File pelanggan").set_input_files(str(sheet))
     page.get_by_role("button", name="Unggah dan lihat pratinjau").click()
-    expect(page.locator("#checking")).to_contain_text("Memeriksa 5000 baris…")
+    expect(page.locator("#checking")).to_contain_text("Memeriksa 5.000 baris…")
     expect(page.locator("#checking-percent")).to_have_text("60% selesai")
     expect(page.get_by_role("progressbar", name="Kemajuan pemeriksaan file")).to_have_attribute("value", "60")
     gate.set()
