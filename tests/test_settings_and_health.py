@@ -100,3 +100,17 @@ def test_the_icon_is_served_to_everyone(client):
     response = client.get("/favicon.ico", follow_redirects=True)
     assert response.status_code == 200 and response.mimetype == "image/svg+xml"
     assert b"<svg" in response.data
+
+
+def test_sending_hours_may_run_over_midnight_but_not_be_empty(client, auth, app):
+    from tests.conftest import settings_form
+
+    auth.login_manager()
+    saved = client.post("/settings/", data=settings_form(quiet_start="20:00", quiet_end="02:00"))
+    assert saved.status_code == 302
+    with app.app_context():
+        from app.services.settings import get_setting
+
+        assert (get_setting("quiet_start"), get_setting("quiet_end")) == ("20:00", "02:00")
+    empty = client.post("/settings/", data=settings_form(quiet_start="08:00", quiet_end="08:00"))
+    assert empty.status_code == 200 and "Jam mulai dan jam selesai tidak boleh sama." in empty.text

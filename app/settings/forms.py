@@ -78,7 +78,7 @@ class SettingsForm(FlaskForm):
     )
     quiet_start = TimeField(_l("Kirim otomatis mulai jam"), description=_l("Jam 24, mis. 08:00."),
                             invalid_value_message=_l("Jam tidak valid, mis. 08:00."))
-    quiet_end = TimeField(_l("sampai jam"), description=_l("Jam 24, mis. 20:00."),
+    quiet_end = TimeField(_l("sampai jam"), description=_l("Jam 24, mis. 20:00. Lebih awal dari jam mulai: sampai esok hari."),
                           invalid_value_message=_l("Jam tidak valid, mis. 20:00."))
 
     def validate_message_template(self, field):
@@ -98,5 +98,6 @@ class SettingsForm(FlaskForm):
         field.data = ",".join(names)
 
     def validate_quiet_end(self, field):
-        if self.quiet_start.data and field.data and field.data <= self.quiet_start.data:
-            raise ValidationError(_l("Jam selesai harus setelah jam mulai."))
+        # An end before the start runs over midnight (reminder_rules.outside_sending_hours); equal ones never send.
+        if self.quiet_start.data and field.data and field.data == self.quiet_start.data:
+            raise ValidationError(_l("Jam mulai dan jam selesai tidak boleh sama."))
