@@ -63,6 +63,7 @@ def register_blueprints(app):
     from app.imports import bp as imports_bp
     from app.main import bp as main_bp
     from app.reminders import bp as reminders_bp
+    from app.replies import bp as replies_bp
     from app.settings import bp as settings_bp
     from app.stats import bp as stats_bp
     from app.users import bp as users_bp
@@ -73,6 +74,7 @@ def register_blueprints(app):
     app.register_blueprint(customers_bp, url_prefix="/customers")
     app.register_blueprint(imports_bp, url_prefix="/import")
     app.register_blueprint(reminders_bp, url_prefix="/reminders")
+    app.register_blueprint(replies_bp, url_prefix="/replies")
     app.register_blueprint(stats_bp, url_prefix="/stats")
     app.register_blueprint(api_bp, url_prefix="/manual-whatsapp")
     app.register_blueprint(webhooks_bp, url_prefix="/webhooks")
@@ -108,7 +110,7 @@ def register_templates(app):
 
     from app import i18n
     from app.customers.rows import customer_rows, whatsapp_provider
-    from app.services import audit
+    from app.services import audit, conversations
     from app.services.customers import due_state
     from app.services.formats import local_phone
     from app.services.settings import get_setting
@@ -127,6 +129,7 @@ def register_templates(app):
         "whatsapp": whatsapp_provider, "customer_rows": customer_rows, "wa_url": wa_link,
         "audit_changes": audit.readable_changes, "audit_details": audit.readable_details,
         "audit_action": audit.action_label, "audit_source": audit.source_label,
+        "replies_waiting": conversations.waiting_count,  # asked only by pages with the header
     })
 
 

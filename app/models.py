@@ -353,3 +353,48 @@ class AuditEvent(db.Model):
         sa.Index("ix_audit_event_user_id_id", "user_id", "id"),
         sa.Index("ix_audit_event_created_at", "created_at"),
     )
+
+
+class ChatMessage(db.Model):
+    """One message of a conversation with a phone number: a customer's reply, or staff's answer.
+
+    A thread is every message of one phone (`62…`), so customers who share a phone share its
+    thread, and a number no customer has yet is a thread of its own until one is added. Reminders
+    stay in reminder_message; the customer page shows both in one timeline.
+    """
+
+    __tablename__ = "chat_message"
+
+    INBOUND, OUTBOUND = "in", "out"
+    # An answer's status: OPENED is a wa.me link opened with it; UNCONFIRMED got no answer in time.
+    SENT, FAILED, OPENED, UNCONFIRMED = "sent", "failed", "opened", "unconfirmed"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True)
+    direction: Mapped[str] = mapped_column(sa.String(3))
+    phone: Mapped[str] = mapped_column(sa.String(16))
+    provider: Mapped[str] = mapped_column(sa.String(16))
+    # "<provider>:<the provider's message id>": an event the provider repeats is stored once.
+    dedupe_key: Mapped[str | None] = mapped_column(sa.String(200), unique=True)
+    provider_message_id: Mapped[str | None] = mapped_column(sa.String(128))
+    kind: Mapped[str] = mapped_column(sa.String(16), default="text")  # text, image, audio, sticker, …
+    body: Mapped[str] = mapped_column(sa.Text, default="")
+    sender_name: Mapped[str | None] = mapped_column(sa.String(120))  # the WhatsApp profile name
+    # What a reply means (app/services/reply_words.py): opt_out, booking, serviced, or None.
+    meaning: Mapped[str | None] = mapped_column(sa.String(16))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # sent or received
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A reply waits for the front desk until someone handles it (or answers it).
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    handled_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="SET NULL"))
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="SET NULL"))  # who answered
+    status: Mapped[str | None] = mapped_column(sa.String(16))
+    error_message: Mapped[str | None] = mapped_column(sa.Text)
+
+    user: Mapped["User | None"] = sa.orm.relationship(foreign_keys=[user_id])
+
+    __table_args__ = (
+        sa.CheckConstraint("direction IN ('in', 'out')", name="direction"),
+        sa.Index("ix_chat_message_phone_at", "phone", "at"),
+        # The unread count on every page: replies nobody has handled.
+        sa.Index("ix_chat_message_waiting", "handled_at", "direction", "phone"),
+    )

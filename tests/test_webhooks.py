@@ -8,7 +8,8 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Customer, Message
-from app.services.webhooks import is_opt_out, valid_meta_signature
+from app.services.reply_words import is_opt_out
+from app.services.webhooks import valid_meta_signature
 
 SECRET = "app-secret"
 

@@ -12,7 +12,7 @@ from app.customers.listing import list_args_of, list_query_from_request
 from app.extensions import db
 from app.htmx import is_htmx, render
 from app.models import Customer, Message
-from app.services import audit, link_queue, reminders
+from app.services import audit, conversations, link_queue, reminders
 from app.services import customers as service
 from app.services.customers import CustomerInvalid
 from app.services.formats import format_day, local_phone
@@ -99,8 +99,9 @@ def whatsapp_confirm(customer_id, message_id, answer):
 
 @bp.route("/new", methods=["GET", "POST"])
 def create():
-    """Add a customer."""
-    form = CustomerForm()
+    """Add a customer; `?no_hp=…&customer_name=…` fill the form in (adding a number that wrote to us)."""
+    form = CustomerForm(data={name: request.args[name][:120] for name in ("no_hp", "customer_name")
+                              if name in request.args})
     duplicate = None
     if form.validate_on_submit():
         try:
@@ -127,8 +128,9 @@ def detail(customer_id):
         template = "customers/archived.html"
     if customer is None:
         abort(404)
+    thread = conversations.thread_view(customer.no_hp, reminders.provider()) if template == "customers/detail.html" else None
     return render_template(template, customer=customer, history=reminders.customer_history(customer.id),
-                           changes=audit.customer_events(customer.id))
+                           changes=audit.customer_events(customer.id), thread=thread)
 
 
 @bp.route("/<uuid:customer_id>/edit", methods=["GET", "POST"])

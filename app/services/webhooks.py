@@ -2,7 +2,6 @@
 import hashlib
 import hmac
 import logging
-import re
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -10,14 +9,15 @@ import sqlalchemy as sa
 from app import clock
 from app.extensions import db
 from app.models import Customer, Message
-from app.services import customers
+from app.services import conversations, customers
+from app.services.normalize import ascii_digits, normalize_phone
+from app.services.refusal import Refused
 from app.whatsapp.cloud_api import means_opted_out
 
 logger = logging.getLogger(__name__)
 
 # A status only ever moves forward; events may repeat or arrive out of order.
 RANK = {Message.QUEUED: 0, Message.SENDING: 0, Message.SENT: 1, Message.DELIVERED: 2, Message.READ: 3}
-_OPT_OUT = re.compile(r"\b(stop|berhenti|unsubscribe|unsub)\b|jangan\s+kirim")
 
 
 def valid_meta_signature(body: bytes, header: str | None, secret: str | None) -> bool:
@@ -26,11 +26,6 @@ def valid_meta_signature(body: bytes, header: str | None, secret: str | None) ->
         return False
     expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
     return hmac.compare_digest(expected, header.removeprefix("sha256="))
-
-
-def is_opt_out(text: str) -> bool:
-    """STOP, BERHENTI, UNSUBSCRIBE, JANGAN KIRIM LAGI and polite sentences around them."""
-    return bool(_OPT_OUT.search(" ".join((text or "").lower().split())))
 
 
 def _when(timestamp) -> datetime:
@@ -76,12 +71,17 @@ def opt_out_customers(statement, reason: str) -> int:
     return sum(customers.opt_out(customer, reason) for customer in db.session.scalars(statement))
 
 
-def handle_reply(phone: str, text: str) -> int:
-    """A customer wrote to us; an opt-out word stops their automatic reminders."""
-    if not is_opt_out(text):
-        return 0
-    digits = re.sub(r"\D", "", phone or "")
-    return opt_out_customers(sa.select(Customer).where(Customer.no_hp == digits), text[:200])
+def handle_reply(provider: str, sender: str, text: str, **details) -> None:
+    """A customer wrote to us: kept in the phone's thread (once), an opt-out stops their reminders."""
+    try:
+        phone = normalize_phone(sender)
+    except Refused:
+        # Not an Indonesian mobile, so no customer's: kept under the sender's digits for a person to see.
+        phone = "".join(character for character in ascii_digits(sender) if character.isdigit())[:16]
+        if not phone:
+            logger.warning("webhook: a reply without a sender number; ignored")
+            return
+    conversations.record_reply(provider, phone, text, **details)
 
 
 # --- the shapes a provider sends -------------------------------------------------------------
@@ -114,21 +114,52 @@ def handle_meta(payload: dict) -> None:
                 errors = _objects(status.get("errors"), "status.errors") or [{}]
                 apply_status(_text(status.get("id")), _text(status.get("status")), status.get("timestamp"),
                              _text(errors[0].get("code")) or None, _text(errors[0].get("title")) or None)
+            names = {_text(contact.get("wa_id")): _text((contact.get("profile") or {}).get("name"))
+                     for contact in _objects(value.get("contacts"), "value.contacts")
+                     if isinstance(contact.get("profile") or {}, dict)}
             for incoming in _objects(value.get("messages"), "value.messages"):
-                if incoming.get("type") == "text":
-                    text = incoming.get("text")
-                    body = text.get("body") if isinstance(text, dict) else text
-                    handle_reply(_text(incoming.get("from")), _text(body))
+                sender = _text(incoming.get("from"))
+                kind = _text(incoming.get("type")) or "text"
+                handle_reply("cloud_api", sender, _meta_text(incoming, kind), kind=kind,
+                             message_id=_text(incoming.get("id")) or None, sender_name=names.get(sender),
+                             at=_when(incoming.get("timestamp")))
+
+
+def _meta_text(incoming: dict, kind: str) -> str:
+    """The words of an incoming Cloud API message: its text, a caption, a button's title, an emoji."""
+    part = incoming.get(kind)
+    if not isinstance(part, dict):
+        return _text(part) if kind == "text" else ""
+    if kind == "interactive":
+        chosen = part.get("button_reply") or part.get("list_reply")
+        return _text(chosen.get("title")) if isinstance(chosen, dict) else ""
+    for name in ("body", "caption", "text", "emoji"):
+        if part.get(name):
+            return _text(part[name])
+    return ""
 
 
 FONNTE_STATES = {"sent": Message.SENT, "delivered": Message.DELIVERED, "read": Message.READ,
                  "failed": Message.FAILED}
 
 
+def _fingerprint(payload: dict, text: str) -> str:
+    minute = int(clock.utcnow().timestamp() // 60)
+    raw = "\x1f".join((_text(payload.get("device")), _text(payload.get("sender")), text, _text(payload.get("url")),
+                       str(minute)))
+    return "sha256-" + hashlib.sha256(raw.encode()).hexdigest()[:40]
+
+
 def handle_fonnte(payload: dict) -> None:
     payload = {str(key).lower(): value for key, value in payload.items()}
     if payload.get("sender") and "message" in payload:
-        handle_reply(_text(payload["sender"]), _text(payload.get("message")))
+        # Fonnte's callback carries no message id of its own in every version; when it has none, the
+        # same words from the same number within a minute are taken as Fonnte repeating itself.
+        text = _text(payload.get("message"))
+        message_id = _text(payload.get("inboxid") or payload.get("id")) or _fingerprint(payload, text)
+        handle_reply("fonnte", _text(payload["sender"]), text, message_id=message_id,
+                     sender_name=_text(payload.get("name")) or None,
+                     kind="text" if text or not payload.get("url") else "image")
         return
     state = _text(payload.get("state") or payload.get("status")).lower()
     if _text(payload.get("id")) and state in FONNTE_STATES:

@@ -69,6 +69,10 @@ class Provider:
     def send(self, message: OutgoingMessage) -> SendResult:
         raise NotImplementedError
 
+    def send_text(self, to: str, text: str) -> SendResult:
+        """Free text to one number (an answer to a customer's reply), not the reminder template."""
+        return self.send(OutgoingMessage(to, text))
+
     def post(self, url: str, **kwargs) -> tuple[requests.Response | None, SendResult | None]:
         """POST with the timeout; a network failure comes back as the result to record.
 

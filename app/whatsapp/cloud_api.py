@@ -8,6 +8,7 @@ RATE_LIMITED = {130429, 80007, 4, 131056}
 TEMPORARY = {1, 2, 131000, 131016, 131057}
 OPTED_OUT = {131050}  # the recipient stopped marketing messages (also reported by status webhooks)
 UNDELIVERABLE = {131026}  # the number is not on WhatsApp: permanent until the number is changed
+OUTSIDE_WINDOW = {131047}  # free text more than 24 hours after the customer last wrote
 STOP_BATCH = {132015, 132016, 0, 10, 190, 131048, 368, 131031, 131042} | set(range(200, 300))
 # Everything else (131047, bad parameters, missing template) is permanent for this message.
 
@@ -22,6 +23,11 @@ def _code(code) -> int | None:
 def means_opted_out(code) -> bool:
     """Whether an error code (a send's answer or a failed status webhook) says the customer opted out."""
     return _code(code) in OPTED_OUT
+
+
+def means_outside_window(code) -> bool:
+    """Whether a free-text answer was refused because the customer last wrote more than 24 hours ago."""
+    return _code(code) in OUTSIDE_WINDOW
 
 
 def means_undeliverable(code) -> bool:
@@ -77,8 +83,16 @@ class CloudApiProvider(Provider):
         }
 
     def send(self, message: OutgoingMessage) -> SendResult:
+        return self._post_message(self._payload(message))
+
+    def send_text(self, to: str, text: str) -> SendResult:
+        """Free text, which Meta delivers only inside the 24 hours after the customer last wrote."""
+        return self._post_message({"messaging_product": "whatsapp", "recipient_type": "individual", "to": "+" + to,
+                                   "type": "text", "text": {"preview_url": False, "body": text}})
+
+    def _post_message(self, payload: dict) -> SendResult:
         headers = {"Authorization": f"Bearer {self.config['WHATSAPP_ACCESS_TOKEN']}"}
-        response, failure = self.post(self._url(), json=self._payload(message), headers=headers)
+        response, failure = self.post(self._url(), json=payload, headers=headers)
         if failure:
             return failure
         try:

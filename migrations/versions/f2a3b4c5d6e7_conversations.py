@@ -1,0 +1,51 @@
+"""Conversations: customers' replies and staff's answers, one thread per phone
+
+Revision ID: f2a3b4c5d6e7
+Revises: e1f2a3b4c5d6
+Create Date: 2026-11-25 03:00:00
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = 'f2a3b4c5d6e7'
+down_revision = 'e1f2a3b4c5d6'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table(
+        'chat_message',
+        sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+        sa.Column('direction', sa.String(length=3), nullable=False),
+        sa.Column('phone', sa.String(length=16), nullable=False),
+        sa.Column('provider', sa.String(length=16), nullable=False),
+        sa.Column('dedupe_key', sa.String(length=200), nullable=True),
+        sa.Column('provider_message_id', sa.String(length=128), nullable=True),
+        sa.Column('kind', sa.String(length=16), nullable=False),
+        sa.Column('body', sa.Text(), nullable=False),
+        sa.Column('sender_name', sa.String(length=120), nullable=True),
+        sa.Column('meaning', sa.String(length=16), nullable=True),
+        sa.Column('at', sa.DateTime(), nullable=False),
+        sa.Column('created_at', sa.DateTime(), nullable=False),
+        sa.Column('handled_at', sa.DateTime(), nullable=True),
+        sa.Column('handled_by_id', sa.Integer(), nullable=True),
+        sa.Column('user_id', sa.Integer(), nullable=True),
+        sa.Column('status', sa.String(length=16), nullable=True),
+        sa.Column('error_message', sa.Text(), nullable=True),
+        sa.CheckConstraint("direction IN ('in', 'out')", name=op.f('ck_chat_message_direction')),
+        sa.ForeignKeyConstraint(['handled_by_id'], ['user_account.id'],
+                                name=op.f('fk_chat_message_handled_by_id_user_account'), ondelete='SET NULL'),
+        sa.ForeignKeyConstraint(['user_id'], ['user_account.id'],
+                                name=op.f('fk_chat_message_user_id_user_account'), ondelete='SET NULL'),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_chat_message')),
+        sa.UniqueConstraint('dedupe_key', name=op.f('uq_chat_message_dedupe_key')),
+    )
+    op.create_index('ix_chat_message_phone_at', 'chat_message', ['phone', 'at'])
+    op.create_index('ix_chat_message_waiting', 'chat_message', ['handled_at', 'direction', 'phone'])
+
+
+def downgrade():
+    op.drop_index('ix_chat_message_waiting', table_name='chat_message')
+    op.drop_index('ix_chat_message_phone_at', table_name='chat_message')
+    op.drop_table('chat_message')
