@@ -4,6 +4,8 @@ They answer like the real services (success bodies, error bodies, status codes),
 fail for a given recipient (rate limits, server errors, timeouts, undeliverable, expired token),
 and record every request, so tests assert what a provider would really have received.
 """
+import hashlib
+import hmac
 import itertools
 import json
 import threading
@@ -11,6 +13,8 @@ import time
 from collections import Counter, defaultdict, deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+import requests
 
 
 class FakeServer:
@@ -150,3 +154,36 @@ class FakeFonnte(FakeServer):
                          "requestid": 2937124, "Status": True, "target": [form["target"]]}, None
         _, reason, status = answer
         return status, {"reason": reason, "status": False, "requestid": 2937126}, None
+
+
+# --- what the providers send us (webhooks) ---------------------------------------------------------
+
+def meta_reply(sender: str, message_id: str, text: str | None = None, *, kind: str = "text", name: str | None = None,
+               timestamp: int | None = None, **part) -> dict:
+    """A Cloud API webhook with one incoming message, in WHATSAPP.md's shape (`value.messages[]`)."""
+    message = {"from": sender, "id": message_id, "timestamp": str(timestamp or int(time.time())), "type": kind}
+    message[kind] = {"body": text} if kind == "text" else part
+    value = {"messaging_product": "whatsapp", "metadata": {"phone_number_id": "1234567890"},
+             "contacts": [{"profile": {"name": name or "Pelanggan"}, "wa_id": sender}], "messages": [message]}
+    return {"object": "whatsapp_business_account",
+            "entry": [{"id": "1", "changes": [{"field": "messages", "value": value}]}]}
+
+
+def meta_signature(body: bytes, secret: str) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def deliver_meta(url: str, payload: dict, secret: str):
+    """POST a webhook to the app as Meta's servers do: the raw JSON body, signed with the app secret."""
+    body = json.dumps(payload).encode()
+    return requests.post(url, data=body, timeout=10, headers={
+        "Content-Type": "application/json", "X-Hub-Signature-256": meta_signature(body, secret)})
+
+
+def fonnte_reply(sender: str, text: str, *, name: str = "Pelanggan", device: str = "6281100000000", **extra) -> dict:
+    """Fonnte's incoming-message callback (WHATSAPP.md): device, sender, message, name."""
+    return {"device": device, "sender": sender, "message": text, "name": name, **extra}
+
+
+def deliver_fonnte(url: str, payload: dict, secret: str):
+    return requests.post(url, params={"secret": secret}, json=payload, timeout=10)
