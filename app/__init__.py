@@ -59,6 +59,7 @@ def register_blueprints(app):
     from app.api import bp as api_bp
     from app.audit import bp as audit_bp
     from app.auth import bp as auth_bp
+    from app.bookings import bp as bookings_bp
     from app.customers import bp as customers_bp
     from app.imports import bp as imports_bp
     from app.main import bp as main_bp
@@ -75,6 +76,7 @@ def register_blueprints(app):
     app.register_blueprint(imports_bp, url_prefix="/import")
     app.register_blueprint(reminders_bp, url_prefix="/reminders")
     app.register_blueprint(replies_bp, url_prefix="/replies")
+    app.register_blueprint(bookings_bp, url_prefix="/bookings")
     app.register_blueprint(stats_bp, url_prefix="/stats")
     app.register_blueprint(api_bp, url_prefix="/manual-whatsapp")
     app.register_blueprint(webhooks_bp, url_prefix="/webhooks")
@@ -110,7 +112,7 @@ def register_templates(app):
 
     from app import i18n
     from app.customers.rows import customer_rows, whatsapp_provider
-    from app.services import audit, conversations
+    from app.services import audit, bookings, conversations
     from app.services.customers import due_state
     from app.services.formats import local_phone
     from app.services.settings import get_setting
@@ -130,6 +132,7 @@ def register_templates(app):
         "audit_changes": audit.readable_changes, "audit_details": audit.readable_details,
         "audit_action": audit.action_label, "audit_source": audit.source_label,
         "replies_waiting": conversations.waiting_count,  # asked only by pages with the header
+        "bookings_open": bookings.open_count,
     })
 
 

@@ -398,3 +398,34 @@ class ChatMessage(db.Model):
         # The unread count on every page: replies nobody has handled.
         sa.Index("ix_chat_message_waiting", "handled_at", "direction", "phone"),
     )
+
+
+class BookingRequest(db.Model):
+    """Work a customer's reply asks of the front desk: a booking ("1", "ya") or a service done ("2", "sudah").
+
+    Nothing changes by itself: a person schedules the booking (which sends the confirmation) or
+    records the service date, or dismisses the request.
+    """
+
+    __tablename__ = "booking_request"
+
+    BOOKING, SERVICED = "booking", "serviced"
+    OPEN, SCHEDULED, RECORDED, DISMISSED = "open", "scheduled", "recorded", "dismissed"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    status: Mapped[str] = mapped_column(sa.String(16), default=OPEN)
+    phone: Mapped[str] = mapped_column(sa.String(16))
+    reply_id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+                                          sa.ForeignKey("chat_message.id", ondelete="CASCADE"), unique=True)
+    # The customer it is for: set at once when one customer has the phone, chosen by staff otherwise.
+    customer_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
+    scheduled_for: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    service_date: Mapped[date | None] = mapped_column(sa.Date)  # the last service a SERVICED request recorded
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    handled_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="SET NULL"))
+
+    reply: Mapped["ChatMessage"] = sa.orm.relationship()
+
+    __table_args__ = (sa.Index("ix_booking_request_status_created", "status", "created_at"),)

@@ -20,7 +20,7 @@ def _routes(app):
             return uuid.uuid4()
         if isinstance(converter, IntegerConverter):
             return 1
-        return {"filename": "app.css", "fmt": "csv", "nopol": "B 1 A", "answer": "sent"}[name]
+        return {"filename": "app.css", "fmt": "csv", "nopol": "B 1 A", "answer": "sent", "phone": "628123456789"}[name]
 
     with app.test_request_context():
         from flask import url_for

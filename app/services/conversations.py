@@ -189,7 +189,7 @@ class Answer:
     link: str | None = None  # wa.me: the person sends it in WhatsApp
 
 
-def answer(phone: str, text: str, user, sender) -> Answer:
+def answer(phone: str, text: str, user, sender, audited: bool = True) -> Answer:
     """Send the front desk's answer to this phone, store and audit it, and mark the replies handled.
 
     Cloud API: free text inside the 24-hour window only. wa.me links: WhatsApp opens with the
@@ -223,6 +223,7 @@ def answer(phone: str, text: str, user, sender) -> Answer:
     db.session.flush()
     if message.status != ChatMessage.FAILED:
         mark_handled(phone, user)
-    for customer in customers_with_phone(phone) or [None]:
-        audit.record("replies.answer", customer, details={"reply": text[:200]})
+    if audited:  # a booking's confirmation is audited as the booking
+        for customer in customers_with_phone(phone) or [None]:
+            audit.record("replies.answer", customer, details={"reply": text[:200]})
     return Answer(message, link)

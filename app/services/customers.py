@@ -189,10 +189,14 @@ def toggle_active(customer: Customer) -> Customer:
 
 def mark_serviced_today(customer: Customer) -> Customer:
     """The car was serviced today: the next service moves a whole interval ahead."""
-    today = clock.today()
-    with _audited("customer.serviced", customer):
-        customer.last_service = today
-        customer.next_service = next_service_after(today)
+    return mark_serviced_on(customer, clock.today())
+
+
+def mark_serviced_on(customer: Customer, day, details: dict | None = None) -> Customer:
+    """The car was serviced on `day` (today, or the day a customer said it was): the next service follows."""
+    with _audited("customer.serviced", customer, details):
+        customer.last_service = day
+        customer.next_service = next_service_after(day)
     return customer
 
 

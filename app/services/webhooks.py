@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from app import clock
 from app.extensions import db
 from app.models import Customer, Message
-from app.services import conversations, customers
+from app.services import bookings, conversations, customers
 from app.services.normalize import ascii_digits, normalize_phone
 from app.services.refusal import Refused
 from app.whatsapp.cloud_api import means_opted_out
@@ -81,7 +81,9 @@ def handle_reply(provider: str, sender: str, text: str, **details) -> None:
         if not phone:
             logger.warning("webhook: a reply without a sender number; ignored")
             return
-    conversations.record_reply(provider, phone, text, **details)
+    reply = conversations.record_reply(provider, phone, text, **details)
+    if reply is not None:
+        bookings.open_from_reply(reply)
 
 
 # --- the shapes a provider sends -------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Conversations: customers' replies and staff's answers, one thread per phone
+"""Conversations: customers' replies and staff's answers, one thread per phone; booking requests
 
 Revision ID: f2a3b4c5d6e7
 Revises: e1f2a3b4c5d6
@@ -43,9 +43,32 @@ def upgrade():
     )
     op.create_index('ix_chat_message_phone_at', 'chat_message', ['phone', 'at'])
     op.create_index('ix_chat_message_waiting', 'chat_message', ['handled_at', 'direction', 'phone'])
+    op.create_table(
+        'booking_request',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('kind', sa.String(length=16), nullable=False),
+        sa.Column('status', sa.String(length=16), nullable=False),
+        sa.Column('phone', sa.String(length=16), nullable=False),
+        sa.Column('reply_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+        sa.Column('customer_id', sa.Uuid(), nullable=True),
+        sa.Column('scheduled_for', sa.DateTime(), nullable=True),
+        sa.Column('service_date', sa.Date(), nullable=True),
+        sa.Column('created_at', sa.DateTime(), nullable=False),
+        sa.Column('handled_at', sa.DateTime(), nullable=True),
+        sa.Column('handled_by_id', sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(['reply_id'], ['chat_message.id'],
+                                name=op.f('fk_booking_request_reply_id_chat_message'), ondelete='CASCADE'),
+        sa.ForeignKeyConstraint(['handled_by_id'], ['user_account.id'],
+                                name=op.f('fk_booking_request_handled_by_id_user_account'), ondelete='SET NULL'),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_booking_request')),
+        sa.UniqueConstraint('reply_id', name=op.f('uq_booking_request_reply_id')),
+    )
+    op.create_index('ix_booking_request_status_created', 'booking_request', ['status', 'created_at'])
 
 
 def downgrade():
+    op.drop_index('ix_booking_request_status_created', table_name='booking_request')
+    op.drop_table('booking_request')
     op.drop_index('ix_chat_message_waiting', table_name='chat_message')
     op.drop_index('ix_chat_message_phone_at', table_name='chat_message')
     op.drop_table('chat_message')

@@ -1,0 +1,5 @@
+from flask import Blueprint
+
+bp = Blueprint("bookings", __name__)
+
+from app.bookings import routes

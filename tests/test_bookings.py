@@ -1,0 +1,220 @@
+"""Booking by reply: "1"/"ya" asks for a booking, "2"/"sudah" says the car was serviced; a person acts on it."""
+import json
+import threading
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from app import clock
+from app.extensions import db
+from app.models import AuditEvent, BookingRequest, ChatMessage, Customer
+from tests.fakes import meta_reply
+from tests.test_replies import PHONE, SECRET, now_timestamp, post_meta
+
+
+@pytest.fixture
+def replies(app, client):
+    """Deliver Cloud API replies from PHONE (or another number), as Meta does, signed."""
+    app.config["WHATSAPP_APP_SECRET"] = SECRET
+    counter = iter(range(1, 1000))
+
+    def reply(text, phone=PHONE, **fields):
+        message_id = fields.pop("message_id", None) or f"wamid.B{next(counter)}"
+        event = meta_reply(phone, message_id, text, timestamp=now_timestamp(app), **fields)
+        assert post_meta(client, event).status_code == 200
+        return event
+
+    return reply
+
+
+def requests_in(app) -> list[BookingRequest]:
+    with app.app_context():
+        return db.session.scalars(sa.select(BookingRequest).order_by(BookingRequest.id)).all()
+
+
+def local_day(app, days_from_today=0):
+    with app.app_context():
+        return clock.today() + timedelta(days=days_from_today)
+
+
+def test_a_yes_opens_one_booking_request_however_often_it_arrives(app, client, auth, make_customer, replies):
+    make_customer()
+    event = replies("ya dong", name="Budi")
+    post_meta(client, event)  # Meta repeats the event
+    replies("1")  # and the customer answers again while the first request is open
+    replies("STOP dan 1")  # an opt-out is never a booking
+    [request] = requests_in(app)
+    assert (request.kind, request.status, request.phone) == ("booking", "open", PHONE)
+    auth.login_staff()
+    page = client.get("/bookings/").text
+    assert "Budi Santoso" in page and "B 1234 XYZ" in page and "ya dong" in page
+    assert "1 permintaan menunggu" in page  # the navigation says so on every page
+
+
+def test_scheduling_sends_the_confirmation_and_records_it(app, client, auth, cloud_api, make_customer, replies):
+    customer_id = make_customer()
+    replies("1")
+    [request] = requests_in(app)
+    auth.login_staff()
+    day = local_day(app, 2)
+    response = client.post(f"/bookings/{request.id}/schedule", data={"day": day.isoformat(), "time": "10:30"},
+                           follow_redirects=True)
+    assert "Booking dijadwalkan dan konfirmasi terkirim ke pelanggan." in response.text
+    [sent] = cloud_api.requests
+    text = sent["json"]["text"]["body"]
+    assert sent["json"]["type"] == "text" and "B 1234 XYZ" in text and "pukul 10:30" in text
+    assert f"{day.day} " in text and str(day.year) in text
+    [request] = requests_in(app)
+    assert request.status == "scheduled" and request.customer_id == customer_id
+    with app.app_context():
+        assert request.scheduled_for.astimezone(clock.local_zone()).strftime("%Y-%m-%d %H:%M") == f"{day} 10:30"
+        event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "bookings.schedule"))
+        waiting = db.session.scalar(sa.select(sa.func.count()).select_from(ChatMessage)
+                                    .where(ChatMessage.handled_at.is_(None), ChatMessage.direction == "in"))
+    assert json.loads(event.details) == {"booking": f"{day} 10:30", "reply": "1"} and event.username == "staf"
+    assert waiting == 0  # the reply is handled by the booking
+    page = client.get("/bookings/").text
+    assert "Tidak ada permintaan booking yang menunggu." in page and "permintaan menunggu" not in page
+    assert "Booking servis B 1234 XYZ" in client.get(f"/customers/{customer_id}").text  # in the thread
+
+
+@pytest.mark.parametrize(("form", "message"), [
+    ({"day": "", "time": "10:00"}, "Isi tanggal dan jam booking."),
+    ({"day": "2026-13-45", "time": "10:00"}, "Tanggal tidak valid. Pilih dari kalender."),
+    ({"day": "TOMORROW", "time": "25:99"}, "Jam tidak valid. Tulis seperti 09:30."),
+    ({"day": "YESTERDAY", "time": "10:00"}, "Tanggal dan jam booking sudah lewat."),
+    ({"day": "NEXT_YEAR", "time": "10:00"}, "Booking paling jauh 180 hari dari sekarang."),
+])
+def test_a_bad_booking_time_is_refused_in_indonesian_and_nothing_is_sent(app, client, auth, cloud_api, make_customer,
+                                                                       replies, form, message):
+    make_customer()
+    replies("1")
+    [request] = requests_in(app)
+    days = {"TOMORROW": 1, "YESTERDAY": -1, "NEXT_YEAR": 365}
+    form = {**form, "day": local_day(app, days[form["day"]]).isoformat() if form["day"] in days else form["day"]}
+    auth.login_staff()
+    response = client.post(f"/bookings/{request.id}/schedule", data=form, follow_redirects=True)
+    assert response.status_code == 200 and message in response.text
+    assert cloud_api.requests == []
+    assert requests_in(app)[0].status == "open"
+
+
+def test_a_confirmation_that_cannot_go_leaves_the_request_open(app, client, auth, cloud_api, make_customer, replies):
+    make_customer()
+    replies("1")
+    [request] = requests_in(app)
+    cloud_api.script("+" + PHONE, ("error", 131026, 400))
+    auth.login_staff()
+    response = client.post(f"/bookings/{request.id}/schedule",
+                           data={"day": local_day(app, 1).isoformat(), "time": "09:00"}, follow_redirects=True)
+    assert "Konfirmasi tidak terkirim" in response.text
+    assert requests_in(app)[0].status == "open"
+
+
+def test_a_shared_phone_asks_which_car(app, client, auth, cloud_api, make_customer, replies):
+    make_customer(customer_name="Budi", nopol="B 1 AA")
+    second = make_customer(customer_name="Sari", nopol="B 2 BB")
+    replies("booking")
+    [request] = requests_in(app)
+    assert request.customer_id is None
+    auth.login_staff()
+    page = client.get("/bookings/").text
+    assert '<select name="customer_id" required>' in page and "B 2 BB · Sari" in page
+    form = {"day": local_day(app, 1).isoformat(), "time": "09:00"}
+    response = client.post(f"/bookings/{request.id}/schedule", data=form, follow_redirects=True)
+    assert "Pilih mobil/motor yang dimaksud." in response.text and cloud_api.requests == []
+    client.post(f"/bookings/{request.id}/schedule", data={**form, "customer_id": str(second)})
+    assert "B 2 BB" in cloud_api.requests[0]["json"]["text"]["body"]
+    assert requests_in(app)[0].customer_id == second
+
+
+def test_already_serviced_asks_staff_to_record_the_date(app, client, auth, make_customer, replies):
+    customer_id = make_customer(last_service=local_day(app, -200))
+    replies("sudah servis")
+    [request] = requests_in(app)
+    assert request.kind == "serviced"
+    with app.app_context():
+        assert db.session.get(Customer, customer_id).last_service == local_day(app, -200)  # nothing on its own
+    auth.login_staff()
+    page = client.get("/bookings/").text
+    assert f'value="{local_day(app).isoformat()}"' in page  # the day of the reply, ready to confirm
+    future = client.post(f"/bookings/{request.id}/serviced", data={"day": local_day(app, 1).isoformat()},
+                         follow_redirects=True)
+    assert "Tanggal servis tidak boleh di masa depan." in future.text
+    yesterday = local_day(app, -1)
+    response = client.post(f"/bookings/{request.id}/serviced", data={"day": yesterday.isoformat()},
+                           follow_redirects=True)
+    assert "Servis B 1234 XYZ dicatat" in response.text
+    with app.app_context():
+        customer = db.session.get(Customer, customer_id)
+        event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "customer.serviced"))
+    assert customer.last_service == yesterday and customer.next_service > yesterday
+    assert json.loads(event.details) == {"reply": "sudah servis"}
+    assert requests_in(app)[0].status == "recorded"
+
+
+def test_dismissing_and_then_acting_again_says_it_was_handled(app, client, auth, make_customer, replies):
+    make_customer()
+    replies("mau")
+    [request] = requests_in(app)
+    auth.login_staff()
+    assert "Permintaan diabaikan." in client.post(f"/bookings/{request.id}/dismiss", follow_redirects=True).text
+    again = client.post(f"/bookings/{request.id}/schedule",
+                        data={"day": local_day(app, 1).isoformat(), "time": "09:00"}, follow_redirects=True)
+    assert "sudah ditangani orang lain" in again.text
+    assert client.post("/bookings/999999/dismiss").status_code == 404
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)
+                                 .where(AuditEvent.action == "bookings.dismiss")) == 1
+
+
+def test_an_unknown_number_must_be_added_before_its_booking(app, client, auth, cloud_api, replies):
+    replies("1", phone="6285712345678", name="Andi")
+    [request] = requests_in(app)
+    auth.login_staff()
+    page = client.get("/bookings/").text
+    assert "Nomor tidak dikenal" in page and "customer_name=Andi" in page
+    response = client.post(f"/bookings/{request.id}/schedule",
+                           data={"day": local_day(app, 1).isoformat(), "time": "09:00"}, follow_redirects=True)
+    assert "Tambahkan dulu sebagai pelanggan" in response.text and cloud_api.requests == []
+
+
+def test_two_people_scheduling_at_once_send_one_confirmation(app, cloud_api, users, make_customer, replies):
+    """Both press "Jadwalkan" on the same request: one confirmation reaches the customer."""
+    from werkzeug.serving import make_server
+
+    from tests.conftest import STAFF, csrf_token_from
+
+    make_customer()
+    replies("1")
+    [request] = requests_in(app)
+    cloud_api.latency = 0.3  # the first send is still in flight when the second arrives
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    import requests as http
+
+    sessions = []
+    for _ in range(2):
+        session = http.Session()
+        token = csrf_token_from(session.get(base + "/login").text)
+        session.post(base + "/login", data={"username": STAFF[0], "password": STAFF[1], "csrf_token": token})
+        sessions.append((session, token))
+    start = threading.Barrier(2)
+
+    def press(session, token):
+        start.wait()
+        session.post(f"{base}/bookings/{request.id}/schedule", data={
+            "day": local_day(app, 1).isoformat(), "time": "09:00", "csrf_token": token})
+
+    try:
+        threads = [threading.Thread(target=press, args=pair) for pair in sessions]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        server.shutdown()
+    assert len(cloud_api.requests) == 1
+    assert requests_in(app)[0].status == "scheduled"
