@@ -52,17 +52,42 @@ def test_replies_fit_the_screen(app, page, live_server, users, make_customer, wi
     with app.app_context():
         sent_at = int(clock.utcnow().timestamp())
     long_words = "Selamat pagi, saya mau tanya apakah bisa ganti oli dan cek rem sekaligus " + "x" * 80
-    deliver_meta(live_server + "/webhooks/whatsapp", meta_reply(PHONE, "wamid.W1", long_words, timestamp=sent_at),
-                 SECRET)
-    deliver_meta(live_server + "/webhooks/whatsapp",
-                 meta_reply("6285712345678", "wamid.W2", "Halo", name="Andi", timestamp=sent_at), SECRET)
+    for phone, message_id, text in ((PHONE, "wamid.W1", long_words), (PHONE, "wamid.W3", "1"),
+                                    ("6285712345678", "wamid.W2", "Halo"), ("6285712345678", "wamid.W4", "sudah")):
+        deliver_meta(live_server + "/webhooks/whatsapp",
+                     meta_reply(phone, message_id, text, name="Andi", timestamp=sent_at), SECRET)
     page.set_viewport_size({"width": width, "height": height})
     log_in(page, *STAFF)
-    for path in ("/replies/", f"/replies/{PHONE}", f"/customers/{customer_id}"):
+    for path in ("/replies/", f"/replies/{PHONE}", f"/customers/{customer_id}", "/bookings/"):
         page.goto(path)
         overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert overflow <= 0, f"{path} scrolls sideways by {overflow}px at {width}px"
-    page.goto("/replies/")
-    add = page.locator(".thread-card.unknown").get_by_role("button", name="Tambah sebagai pelanggan")
-    box = add.bounding_box()
-    assert box and box["x"] >= 0 and box["x"] + box["width"] <= width
+    for path, action in (("/replies/", "Tambah sebagai pelanggan"), ("/bookings/", "Jadwalkan &")):
+        page.goto(path)
+        box = page.get_by_role("button", name=action).first.bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= width, (path, action, width)
+
+
+def test_a_yes_by_reply_is_scheduled_and_the_customer_gets_the_confirmation(
+        app, page, live_server, users, cloud_api, make_customer):
+    app.config["WHATSAPP_APP_SECRET"] = SECRET
+    make_customer(customer_name="Budi Santoso", nopol="B 1234 XYZ")
+    with app.app_context():
+        now = clock.utcnow()
+        tomorrow = (clock.today() + timedelta(days=1)).isoformat()
+    deliver_meta(live_server + "/webhooks/whatsapp",
+                 meta_reply(PHONE, "wamid.YES", "Ya, mau booking", timestamp=int(now.timestamp())), SECRET)
+
+    log_in(page, *STAFF)
+    nav = page.locator("#nav-bookings")
+    expect(nav.locator(".count-badge")).to_have_text("1")
+    nav.click()
+    card = page.locator(".booking-card", has_text="Budi Santoso")
+    expect(card.locator(".reply-quote")).to_contain_text("Ya, mau booking")
+    card.get_by_label("Tanggal").fill(tomorrow)
+    card.get_by_label("Jam").fill("10:30")
+    card.get_by_role("button", name="Jadwalkan & kirim konfirmasi").click()
+    expect(page.locator(".flash-success")).to_have_text("Booking dijadwalkan dan konfirmasi terkirim ke pelanggan.")
+    expect(nav.locator(".count-badge")).to_have_count(0)
+    [request] = cloud_api.requests
+    assert "B 1234 XYZ" in request["json"]["text"]["body"] and "pukul 10:30" in request["json"]["text"]["body"]
