@@ -235,6 +235,86 @@ def bench_pages(url: str, customer_count: int, message_count: int, samples: int)
     return results
 
 
+# --- inbound webhooks ----------------------------------------------------------------------------
+
+WEBHOOK_SECRET = "bench-webhook-secret"
+
+
+def signed_reply_events(count: int) -> list[bytes]:
+    """`count` Cloud API reply events from as many numbers, each a signed body as Meta sends it."""
+    import hashlib
+    import hmac
+
+    texts = ["1", "ya", "Terima kasih", "2", "Bisa hari Sabtu?", "👍"]
+    bodies = []
+    for index in range(count):
+        event = {"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
+            "messaging_product": "whatsapp", "contacts": [{"profile": {"name": f"Pelanggan {index}"},
+                                                           "wa_id": f"62812{index:08d}"}],
+            "messages": [{"from": f"62812{index:08d}", "id": f"wamid.BENCH{index:08d}", "timestamp": str(int(time.time())),
+                          "type": "text", "text": {"body": texts[index % len(texts)]}}]}}]}]}
+        body = json.dumps(event).encode()
+        signature = "sha256=" + hmac.new(WEBHOOK_SECRET.encode(), body, hashlib.sha256).hexdigest()
+        bodies.append((body, signature))
+    return bodies
+
+
+def bench_inbound(url: str, events: int, clients: int, repeat_share: float = 0.1) -> dict:
+    """Reply events POSTed as fast as `clients` connections can (a tenth of them twice, as Meta repeats
+    events): events accepted per second, and whether every one was stored exactly once."""
+    import http.client
+    import threading
+
+    reset_database(url)
+    bodies = signed_reply_events(events)
+    deliveries = bodies + bodies[: int(events * repeat_share)]
+    answers = []
+    with gunicorn(url, threads=4, extra_env={"WHATSAPP_APP_SECRET": WEBHOOK_SECRET}) as (base, _server):
+        port = int(base.rsplit(":", 1)[1])
+        lock, position = threading.Lock(), iter(deliveries)
+
+        def client():
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            statuses = []
+            while True:
+                with lock:
+                    item = next(position, None)
+                if item is None:
+                    break
+                body, signature = item
+                connection.request("POST", "/webhooks/whatsapp", body=body, headers={
+                    "Content-Type": "application/json", "X-Hub-Signature-256": signature})
+                response = connection.getresponse()
+                response.read()
+                statuses.append(response.status)
+            connection.close()
+            with lock:
+                answers.extend(statuses)
+
+        threads = [threading.Thread(target=client) for _ in range(clients)]
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.perf_counter() - started
+    stored = stored_replies(url)
+    return {"events": events, "deliveries": len(deliveries), "clients": clients, "seconds": elapsed,
+            "accepted_per_second": len(deliveries) / elapsed, "non_200": sum(status != 200 for status in answers),
+            "stored": stored, "lost": events - stored}
+
+
+def stored_replies(url: str) -> int:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(sa.text("SELECT count(*) FROM chat_message WHERE direction = 'in'")).scalar()
+    finally:
+        engine.dispose()
+
+
 # --- sending ------------------------------------------------------------------------------------
 
 def bench_sending(url: str, count: int, rate: float, latency: float, sequential_sample: int) -> dict:
@@ -306,7 +386,8 @@ def main():
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--messages", type=int, default=1_000_000)
     parser.add_argument("--samples", type=int, default=40, help="requests per page measured")
-    parser.add_argument("--only", choices=["import", "sending", "pages"], help="run one part only")
+    parser.add_argument("--inbound-events", type=int, default=5000)
+    parser.add_argument("--only", choices=["import", "sending", "pages", "inbound"], help="run one part only")
     args = parser.parse_args()
 
     databases = {"sqlite": None}
@@ -315,7 +396,7 @@ def main():
 
     sys.path.insert(0, str(ROOT))  # the fake providers live with the tests
     results = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "cores": os.cpu_count(),
-               "import": {}, "sending": {}, "pages": {}}
+               "import": {}, "sending": {}, "pages": {}, "inbound": {}}
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
         databases["sqlite"] = f"sqlite:///{scratch / 'bench.db'}"
@@ -332,6 +413,9 @@ def main():
         if args.only in (None, "pages"):
             for name, url in databases.items():
                 results["pages"][name] = bench_pages(url, args.customers, args.messages, args.samples)
+        if args.only in (None, "inbound"):
+            for name, url in databases.items():
+                results["inbound"][name] = bench_inbound(url, args.inbound_events, clients=16)
         if args.only in (None, "sending"):
             for name, url in databases.items():
                 results["sending"][name] = bench_sending(url, args.send_messages, rate=50, latency=0.1,
@@ -356,6 +440,11 @@ def main():
         rate = measured["throughput"]
         print(f"{'  list req/s vs /healthz req/s (8 clients)':<48} {name:<11} "
               f"{rate['list_rps']:>6.0f} / {rate['healthz_rps']:>5.0f} = {rate['ratio']:.0%}  >= 35%")
+    for name, measured in results["inbound"].items():
+        label = f"inbound replies ({measured['deliveries']:,} POSTs, 16 clients)"
+        print(f"{label:<48} {name:<11} "
+              f"{measured['accepted_per_second']:>7.0f}/s  >= 1000/s, none lost "
+              f"(stored {measured['stored']:,} of {measured['events']:,}, non-200: {measured['non_200']})")
     for name, measured in results["sending"].items():
         label = f"send {measured['messages']:,} reminders, fake 100 ms, limit 50/s"
         print(f"{label:<48} {name:<11} "

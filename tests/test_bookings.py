@@ -218,3 +218,35 @@ def test_two_people_scheduling_at_once_send_one_confirmation(app, cloud_api, use
         server.shutdown()
     assert len(cloud_api.requests) == 1
     assert requests_in(app)[0].status == "scheduled"
+
+
+def test_the_loop_shows_in_the_stats_and_the_api(app, client, auth, api, cloud_api, make_customer, replies):
+    """A reminder, ten hours later the customer answers "1", the front desk schedules it."""
+    from app.models import Message
+
+    customer_id = make_customer()
+    with app.app_context():
+        sent = clock.utcnow() - timedelta(hours=10)
+        db.session.add(Message(customer_id=customer_id, trigger="batch", provider="cloud_api", status="read",
+                               to_phone=PHONE, customer_name="Budi", nopol="B 1234 XYZ", body="Pengingat",
+                               created_at=sent, sent_at=sent))
+        db.session.commit()
+    replies("Halo, bengkel buka hari Minggu?")
+    replies("1")
+    replies("ya", phone="6285712345678")  # an unknown number asks too, and is dismissed
+    first, second = requests_in(app)
+    auth.login_manager()
+    client.post(f"/bookings/{first.id}/schedule", data={"day": local_day(app, 1).isoformat(), "time": "09:00"})
+    client.post(f"/bookings/{second.id}/dismiss")
+
+    expected = {"replies_in_period": 3, "booking_requests_in_period": 2, "bookings_made_in_period": 1,
+                "hours_reminder_to_booking_median": 10.0}
+    from app.services import stats
+
+    with app.app_context():
+        figures = stats.summary().as_dict()
+    assert {key: figures[key] for key in expected} == expected
+    assert {key: api.get("/stats/summary").json[key] for key in expected} == expected
+    page = client.get("/stats/").text
+    assert 'data-figure="bookings_made_in_period">1<' in page
+    assert "2 minta booking · 3 balasan" in page and "median 10 jam dari pengingat sampai minta booking" in page

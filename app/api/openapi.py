@@ -1,4 +1,6 @@
 """The OpenAPI 3 description of /manual-whatsapp/, kept next to the routes it describes."""
+import dataclasses
+import typing
 
 RECORD = {
     "type": "object",
@@ -35,6 +37,27 @@ _INPUT_PROPERTIES = {
 }
 INPUT = {"type": "object", "properties": _INPUT_PROPERTIES, "required": ["customer_name", "nopol", "no_hp"]}
 UPDATE = {"type": "object", "properties": _INPUT_PROPERTIES}
+def _summary_schema() -> dict:
+    """The stats summary's figures, from the Summary dataclass itself (a new figure is documented by adding it)."""
+    from app.services.stats import Summary
+
+    kinds = {int: {"type": "integer"}, float: {"type": "number"}, str: {"type": "string"}}
+    properties = {}
+    for figure in dataclasses.fields(Summary):
+        kind = typing.get_type_hints(Summary)[figure.name]
+        nullable = type(None) in typing.get_args(kind)
+        base = next((arg for arg in typing.get_args(kind) if arg is not type(None)), kind)
+        if base is list:
+            properties[figure.name] = {"type": "array", "items": {"type": "object", "properties": {
+                "code": {"type": "string"}, "example": {"type": "string", "nullable": True}, "count": {"type": "integer"}}}}
+        else:
+            properties[figure.name] = {**kinds[base], **({"nullable": True} if nullable else {})}
+    properties["hours_reminder_to_booking_median"]["description"] = (
+        "Median hours from a customer's latest reminder to their booking request, over the bookings scheduled")
+    properties["came_back_rate"]["description"] = "Customers serviced within 30 days of a reminder, over those reminded"
+    return {"type": "object", "required": list(properties), "properties": properties}
+
+
 ERROR = {"type": "object", "required": ["detail"], "properties": {
     "detail": {"type": "string"},
     "errors": {"type": "object", "additionalProperties": {"type": "string"}, "description": "422: message by field"}}}
@@ -147,7 +170,7 @@ def spec() -> dict:
                 "summary": "The figures of the stats page (manager)",
                 "parameters": [{"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
                                {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}}],
-                "responses": {"200": {"description": "Figures", **_json({"type": "object"})},
+                "responses": {"200": {"description": "Figures", **_json(_summary_schema())},
                               **_errors(401, 403, 422)}}},
         },
     }
