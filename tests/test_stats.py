@@ -127,7 +127,7 @@ def test_stats_page_shows_the_figures_and_draws_the_charts(client, auth, known):
     page = client.get("/stats/").text
     figures = dict(re.findall(r'data-figure="(\w+)">([^<]+)<', page))
     assert figures == {"customers_total": "5", "services_overdue": "1", "sent_today": "1", "delivery_rate": "67%",
-                       "came_back_rate": "33%"}
+                       "came_back_rate": "33%", "bookings_made_in_period": "0"}
     assert page.count('<svg class="chart"') == 2 and page.count('class="bar-delivered"') == 2
     assert "131026" in page and "1 dari 3 pelanggan yang diingatkan servis dalam 30 hari" in page
 
