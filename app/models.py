@@ -232,6 +232,9 @@ class Message(db.Model):
     # wa.me links: a person opened WhatsApp with the message typed in, and has not yet said whether
     # they pressed Send. Not counted as sent; an automatic one keeps its key, so no batch queues it again.
     OPENED = "opened"
+    # One of several plates on one phone, due in the same batch: their one message is `sent_with`'s,
+    # which names every plate. Never sent on its own; it takes that message's outcome.
+    GROUPED = "grouped"
     MANUAL, BATCH, CRON, API = "manual", "batch", "cron", "api"
 
     id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True)
@@ -266,6 +269,8 @@ class Message(db.Model):
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Like customer_id, no foreign key: adding one would rebuild this big table on SQLite.
+    sent_with_id: Mapped[int | None] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"), index=True)
 
     __table_args__ = (
         sa.Index("ix_reminder_message_batch_status", "batch_id", "status"),

@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from app import clock
 from app.extensions import db
 from app.models import Customer, Message, ReminderBatch
-from app.services import audit, reminders
+from app.services import audit, grouping, reminders
 from app.services.normalize import normalize_phone
 from app.services.refusal import Refused
 
@@ -72,6 +72,7 @@ def confirm(message: Message, sent: bool):
     if not changed:
         raise Refused(_l("Pesan ini sudah dikonfirmasi."))
     customer = db.session.get(Customer, message.customer_id) if message.customer_id else None
+    grouping.settle_grouped(message.id)
     if sent:
         reminders.count_success(message.customer_id, now)
         audit.record("reminders.link_confirmed", customer, details={"message": message.id})
@@ -128,6 +129,7 @@ def open_in_queue(message: Message, batch: ReminderBatch):
             .values(status=Message.FAILED, error_code=REFUSED, error_message=reason, failed_at=clock.utcnow())
             .execution_options(synchronize_session=False)
         )
+        grouping.release_companions(message)  # the other plates on the phone may still be reminded
         db.session.commit()
         raise Refused(reason)
     now = clock.utcnow()
@@ -149,6 +151,7 @@ def skip_in_queue(message: Message):
                 error_message=str(_l("Dilewati oleh petugas.")))
         .execution_options(synchronize_session=False)
     )
+    grouping.settle_grouped(message.id)
     db.session.commit()
 
 

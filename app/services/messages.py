@@ -78,6 +78,55 @@ def render_message(customer, template: str | None = None) -> str:
 
 def template_params(customer) -> list[str]:
     """The values for the approved Cloud API template's body parameters, in the configured order."""
-    values = placeholder_values(customer)
+    return _params(placeholder_values(customer))
+
+
+def _params(values: dict) -> list[str]:
     names = [name.strip() for name in get_setting("template_params").split(",") if name.strip()]
     return [values[name] for name in names if name in values]
+
+
+# --- one message for the plates that share a phone -------------------------------------------------
+
+def _joined(items: list[str]) -> str:
+    """`A`, `A dan B`, `A, B dan C`: as a list is written in Indonesian."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " dan " + items[-1]
+
+
+def _each_date(customers, name: str) -> str:
+    dates = [getattr(customer, name) for customer in customers]
+    if len(set(dates)) == 1:
+        return _date_text(dates[0])
+    return _joined([f"{_date_text(day)} ({customer.nopol})" for customer, day in zip(customers, dates, strict=True)])
+
+
+def group_placeholder_values(customers) -> dict:
+    """The placeholders for several vehicles on one phone: every name once, every plate, each one's date."""
+    values = placeholder_values(customers[0])
+    values["nama"] = _joined(list(dict.fromkeys(customer.customer_name for customer in customers)))
+    values["nopol"] = _joined([customer.nopol for customer in customers])
+    values["servis_berikutnya"] = _each_date(customers, "next_service")
+    values["servis_terakhir"] = _each_date(customers, "last_service")
+    return values
+
+
+def render_group_message(customers, template: str | None = None) -> str:
+    """The one reminder for these customers (the first is due first: its text, due or overdue, is used)."""
+    return (template if template is not None else saved_template(customers[0])).format(
+        **group_placeholder_values(customers))
+
+
+def group_template_params(customers) -> list[str]:
+    return _params(group_placeholder_values(customers))
+
+
+def preview_group(overdue: bool = False) -> list:
+    """Vehicles to preview the one-message-per-phone text with: a real phone with several, or an example."""
+    phone = db.session.scalar(sa.select(Customer.no_hp).group_by(Customer.no_hp).having(sa.func.count() > 1).limit(1))
+    if phone:
+        return db.session.scalars(sa.select(Customer).where(Customer.no_hp == phone)
+                                  .order_by(Customer.next_service, Customer.nopol).limit(3)).all()
+    first = preview_customer(overdue)
+    second = Customer(customer_name=first.customer_name, nopol="B 2024 ZZ", no_hp=first.no_hp,
+                      last_service=first.last_service, next_service=first.next_service)
+    return [first, second]

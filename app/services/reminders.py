@@ -24,7 +24,7 @@ from flask_babel import lazy_gettext as _l
 from app import clock
 from app.extensions import db
 from app.models import Customer, Message, ReminderBatch
-from app.services import audit
+from app.services import audit, grouping
 from app.services import customers as customer_service
 from app.services.messages import render_message, template_params
 from app.services.refusal import Refused
@@ -106,10 +106,11 @@ def start_batch(days: int, only_active: bool, user, trigger: str, overdue_days: 
         db.session.execute(
             sa.update(Message).where(Message.id == plan.retry_ids[customer.id], Message.status == Message.FAILED)
             .values(status=Message.QUEUED, batch_id=batch.id, next_attempt_at=None, provider=sender.name,
-                    trigger=trigger, updated_at=clock.utcnow(),
+                    trigger=trigger, updated_at=clock.utcnow(), sent_with_id=None,
                     **{name: current[name] for name in ("to_phone", "customer_name", "nopol", "body", "template_params")})
             .execution_options(synchronize_session=False)
         )
+    grouping.group_by_phone(batch.id)
     queued = db.session.scalar(sa.select(sa.func.count(Message.id)).where(Message.batch_id == batch.id))
     batch.skipped = len(plan.left_out) + (len(plan.to_send) - queued)
     audit.record("reminders.batch", details={"batch": batch.id, "queued": queued, "days": days,
@@ -137,9 +138,10 @@ def retry_failed(batch: ReminderBatch) -> int:
         return 0
     result = db.session.execute(
         sa.update(Message).where(Message.id.in_(ids), Message.status == Message.FAILED)
-        .values(status=Message.QUEUED, next_attempt_at=None, updated_at=clock.utcnow())
+        .values(status=Message.QUEUED, next_attempt_at=None, updated_at=clock.utcnow(), sent_with_id=None)
         .execution_options(synchronize_session=False)
     )
+    grouping.group_by_phone(batch.id)
     if result.rowcount:
         batch.status, batch.finished_at, batch.stop_reason = ReminderBatch.PENDING, None, None
         audit.record("reminders.retry", details={"batch": batch.id, "queued": result.rowcount})
@@ -195,16 +197,16 @@ def count_success(customer_id, now):
 
 
 def _opt_out(message: Message, result: SendResult):
-    """The provider says the customer stopped these messages: the same opt-out as a STOP reply."""
-    customer = db.session.get(Customer, message.customer_id) if message.customer_id else None
-    if customer is None:
-        return
+    """The provider says the customer stopped these messages: the same opt-out as a STOP reply
+    (for every customer the message was for, when it named several plates)."""
+    ids = [message.customer_id, *(companion.customer_id for companion in grouping.companions_of(message))]
     reason = result.error_message or result.error_code or ""
-    if has_request_context():
-        customer_service.opt_out(customer, reason)
-    else:
-        with audit.acting_as(audit.WEBHOOK):  # WhatsApp's answer, not a person's doing
+    for customer in db.session.scalars(sa.select(Customer).where(Customer.id.in_([i for i in ids if i]))):
+        if has_request_context():
             customer_service.opt_out(customer, reason)
+        else:
+            with audit.acting_as(audit.WEBHOOK):  # WhatsApp's answer, not a person's doing
+                customer_service.opt_out(customer, reason)
 
 
 def record_result(message: Message, result: SendResult, automatic: bool) -> str | None:
@@ -218,6 +220,7 @@ def record_result(message: Message, result: SendResult, automatic: bool) -> str 
         message.sent_at, message.provider_message_id = now, result.provider_message_id
         message.error_code = message.error_message = None
         count_success(message.customer_id, now)
+        grouping.settle_grouped(message.id)
         return None
     message.error_code, message.error_message = result.error_code, result.error_message
     if decision.status == Message.QUEUED:
@@ -227,6 +230,7 @@ def record_result(message: Message, result: SendResult, automatic: bool) -> str 
         message.failed_at = now
     if result.opted_out:
         _opt_out(message, result)
+    grouping.settle_grouped(message.id)
     return decision.stop_reason
 
 
@@ -237,12 +241,15 @@ INTERRUPTED = "interrupted"  # the error code of a message whose sender died whi
 
 def mark_interrupted(*conditions) -> int:
     """Messages still "sending" whose sender died: they may or may not have gone out (unconfirmed)."""
-    return db.session.execute(
+    interrupted = db.session.execute(
         sa.update(Message).where(Message.status == Message.SENDING, *conditions)
         .values(status=Message.UNCONFIRMED, error_code=INTERRUPTED, failed_at=clock.utcnow(),
                 error_message=str(_l("Pengiriman terputus; belum pasti terkirim. Periksa dulu sebelum mengirim ulang.")))
         .execution_options(synchronize_session=False)
     ).rowcount
+    if interrupted:
+        grouping.settle_grouped()
+    return interrupted
 
 
 def settle_abandoned_sends() -> int:

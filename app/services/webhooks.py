@@ -36,12 +36,16 @@ def _when(timestamp) -> datetime:
 
 
 def apply_status(provider_message_id: str, status: str, timestamp=None, error_code=None, error_text=None) -> bool:
-    """Move a message to `status` if that is forward; returns whether anything changed."""
-    message = db.session.scalar(sa.select(Message).where(Message.provider_message_id == str(provider_message_id)))
-    if message is None:
+    """Move the message (and the plates it named with it) to `status` if that is forward; returns whether anything changed."""
+    messages = db.session.scalars(sa.select(Message).where(Message.provider_message_id == str(provider_message_id))).all()
+    if not messages:
         logger.info("status %s for unknown message %s", status, provider_message_id)
         return False
-    when = _when(timestamp)
+    changed = [_apply_status(message, status, _when(timestamp), error_code, error_text) for message in messages]
+    return any(changed)
+
+
+def _apply_status(message: Message, status: str, when, error_code, error_text) -> bool:
     if status == Message.FAILED:
         # A failure after delivery cannot happen; a late or repeated one is ignored.
         if RANK.get(message.status, 0) >= RANK[Message.DELIVERED] or message.status == Message.FAILED:

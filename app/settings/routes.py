@@ -7,7 +7,7 @@ from app.auth.access import manager_required
 from app.extensions import db
 from app.services import reminders
 from app.services.formats import local_phone
-from app.services.messages import check_template, preview_customer, render_message
+from app.services.messages import check_template, preview_customer, preview_group, render_group_message, render_message
 from app.services.refusal import Refused
 from app.services.settings import get_setting, update_settings
 from app.settings import bp
@@ -45,10 +45,13 @@ def index():
 
 
 def _preview(kind, text):
+    """The text for one customer, and for the vehicles sharing one phone (one message names them all)."""
     customer = preview_customer(overdue=kind == "overdue")
+    group = preview_group(overdue=kind == "overdue")
     try:
-        return {"kind": kind, "preview": render_message(customer, check_template(text)), "preview_error": None,
-                "preview_customer": customer}
+        checked = check_template(text)
+        return {"kind": kind, "preview": render_message(customer, checked), "preview_error": None,
+                "preview_customer": customer, "group": group, "group_preview": render_group_message(group, checked)}
     except Refused as exc:
         return {"kind": kind, "preview": None, "preview_error": exc.message, "preview_customer": customer}
 

@@ -1,4 +1,5 @@
-"""Conversations: customers' replies and staff's answers, one thread per phone; booking requests
+"""Conversations: customers' replies and staff's answers, one thread per phone; booking requests;
+one reminder for the plates that share a phone
 
 Revision ID: f2a3b4c5d6e7
 Revises: e1f2a3b4c5d6
@@ -14,6 +15,9 @@ depends_on = None
 
 
 def upgrade():
+    with op.batch_alter_table('reminder_message') as batch_op:
+        batch_op.add_column(sa.Column('sent_with_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True))
+        batch_op.create_index(op.f('ix_reminder_message_sent_with_id'), ['sent_with_id'])
     op.create_table(
         'chat_message',
         sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -67,6 +71,9 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table('reminder_message') as batch_op:
+        batch_op.drop_index(op.f('ix_reminder_message_sent_with_id'))
+        batch_op.drop_column('sent_with_id')
     op.drop_index('ix_booking_request_status_created', table_name='booking_request')
     op.drop_table('booking_request')
     op.drop_index('ix_chat_message_waiting', table_name='chat_message')
