@@ -261,47 +261,53 @@ def signed_reply_events(count: int) -> list[bytes]:
 
 def bench_inbound(url: str, events: int, clients: int, repeat_share: float = 0.1) -> dict:
     """Reply events POSTed as fast as `clients` connections can (a tenth of them twice, as Meta repeats
-    events): events accepted per second, and whether every one was stored exactly once."""
+    events): events accepted per second, whether every one was stored exactly once, and /healthz's
+    rate from the same clients (the framework's ceiling on this machine)."""
+    reset_database(url)
+    bodies = signed_reply_events(events)
+    deliveries = [("POST", "/webhooks/whatsapp", body, {"Content-Type": "application/json", "X-Hub-Signature-256": sig})
+                  for body, sig in bodies + bodies[: int(events * repeat_share)]]
+    with gunicorn(url, threads=4, extra_env={"WHATSAPP_APP_SECRET": WEBHOOK_SECRET}) as (base, _server):
+        port = int(base.rsplit(":", 1)[1])
+        elapsed, statuses = _hammer(port, deliveries, clients)
+        floor_elapsed, _ = _hammer(port, [("GET", "/healthz", None, {})] * len(deliveries), clients)
+    stored = stored_replies(url)
+    return {"events": events, "deliveries": len(deliveries), "clients": clients, "seconds": elapsed,
+            "accepted_per_second": len(deliveries) / elapsed, "healthz_per_second": len(deliveries) / floor_elapsed,
+            "non_200": sum(status != 200 for status in statuses), "stored": stored, "lost": events - stored}
+
+
+def _hammer(port: int, requests_: list, clients: int) -> tuple[float, list[int]]:
+    """Send every request from `clients` keep-alive connections; (seconds, statuses)."""
     import http.client
     import threading
 
-    reset_database(url)
-    bodies = signed_reply_events(events)
-    deliveries = bodies + bodies[: int(events * repeat_share)]
-    answers = []
-    with gunicorn(url, threads=4, extra_env={"WHATSAPP_APP_SECRET": WEBHOOK_SECRET}) as (base, _server):
-        port = int(base.rsplit(":", 1)[1])
-        lock, position = threading.Lock(), iter(deliveries)
+    lock, position, statuses = threading.Lock(), iter(requests_), []
 
-        def client():
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-            statuses = []
-            while True:
-                with lock:
-                    item = next(position, None)
-                if item is None:
-                    break
-                body, signature = item
-                connection.request("POST", "/webhooks/whatsapp", body=body, headers={
-                    "Content-Type": "application/json", "X-Hub-Signature-256": signature})
-                response = connection.getresponse()
-                response.read()
-                statuses.append(response.status)
-            connection.close()
+    def client():
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        mine = []
+        while True:
             with lock:
-                answers.extend(statuses)
+                item = next(position, None)
+            if item is None:
+                break
+            method, path, body, headers = item
+            connection.request(method, path, body=body, headers=headers)
+            response = connection.getresponse()
+            response.read()
+            mine.append(response.status)
+        connection.close()
+        with lock:
+            statuses.extend(mine)
 
-        threads = [threading.Thread(target=client) for _ in range(clients)]
-        started = time.perf_counter()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        elapsed = time.perf_counter() - started
-    stored = stored_replies(url)
-    return {"events": events, "deliveries": len(deliveries), "clients": clients, "seconds": elapsed,
-            "accepted_per_second": len(deliveries) / elapsed, "non_200": sum(status != 200 for status in answers),
-            "stored": stored, "lost": events - stored}
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - started, statuses
 
 
 def stored_replies(url: str) -> int:
@@ -444,7 +450,8 @@ def main():
         label = f"inbound replies ({measured['deliveries']:,} POSTs, 16 clients)"
         print(f"{label:<48} {name:<11} "
               f"{measured['accepted_per_second']:>7.0f}/s  >= 1000/s, none lost "
-              f"(stored {measured['stored']:,} of {measured['events']:,}, non-200: {measured['non_200']})")
+              f"(stored {measured['stored']:,} of {measured['events']:,}, non-200: {measured['non_200']}; "
+              f"/healthz {measured['healthz_per_second']:.0f}/s)")
     for name, measured in results["sending"].items():
         label = f"send {measured['messages']:,} reminders, fake 100 ms, limit 50/s"
         print(f"{label:<48} {name:<11} "

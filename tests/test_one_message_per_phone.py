@@ -121,6 +121,19 @@ def test_an_unanswered_family_message_is_unconfirmed_for_all_and_never_resent(ap
     assert cloud_api.accepted[FAMILY_E164] == 2  # the two tries the timeouts allow, and no more
 
 
+def test_resending_an_unconfirmed_family_message_sends_one_message_for_all(app, client, auth, cloud_api, make_customer):
+    ids = _family(app, make_customer)
+    cloud_api.script("+" + FAMILY_E164, ("timeout", 1.0), ("timeout", 1.0))
+    _run_batch(app)
+    companion = _family_messages(app)[2]
+    auth.login_manager()
+    client.post(f"/reminders/messages/{companion.id}/resend")  # the manager picks any of the three
+    client.post(f"/reminders/messages/{companion.id}/resend")  # and, unsure, again
+    assert cloud_api.accepted[FAMILY_E164] == 3  # the two unanswered tries, then one resend
+    assert [message.status for message in _family_messages(app)] == ["sent"] * 3
+    assert _counts(app, ids) == [1, 1, 1]
+
+
 def test_wa_me_queue_opens_the_family_once_and_one_confirmation_counts_for_all(app, client, auth, make_customer):
     ids = _family(app, make_customer)
     batch_url = _start_queue(client, auth)

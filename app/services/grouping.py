@@ -88,3 +88,10 @@ def release_companions(lead: Message) -> None:
     if companions and lead.batch_id is not None:
         db.session.flush()
         group_by_phone(lead.batch_id)
+
+
+def regroup_unconfirmed(lead: Message) -> None:
+    """The lead is sent again on purpose: its unconfirmed companions wait for that send's outcome."""
+    db.session.execute(sa.update(Message).where(Message.sent_with_id == lead.id, Message.status == Message.UNCONFIRMED)
+                       .values(status=Message.GROUPED, updated_at=clock.utcnow())
+                       .execution_options(synchronize_session=False))

@@ -122,9 +122,11 @@ def group_template_params(customers) -> list[str]:
 
 def preview_group(overdue: bool = False) -> list:
     """Vehicles to preview the one-message-per-phone text with: a real phone with several, or an example."""
-    phone = db.session.scalar(sa.select(Customer.no_hp).group_by(Customer.no_hp).having(sa.func.count() > 1).limit(1))
+    scheduled = Customer.next_service.isnot(None)  # only vehicles a batch could remind
+    phone = db.session.scalar(sa.select(Customer.no_hp).where(scheduled).group_by(Customer.no_hp)
+                              .having(sa.func.count() > 1).limit(1))
     if phone:
-        return db.session.scalars(sa.select(Customer).where(Customer.no_hp == phone)
+        return db.session.scalars(sa.select(Customer).where(Customer.no_hp == phone, scheduled)
                                   .order_by(Customer.next_service, Customer.nopol).limit(3)).all()
     first = preview_customer(overdue)
     second = Customer(customer_name=first.customer_name, nopol="B 2024 ZZ", no_hp=first.no_hp,

@@ -354,7 +354,13 @@ def send_now(customer: Customer, user, trigger: str = Message.MANUAL) -> Message
 
 
 def resend_unconfirmed(message: Message, user) -> Message:
-    """A person checked and chose to send an unconfirmed message again (audited)."""
+    """A person checked and chose to send an unconfirmed message again (audited).
+
+    A message that named several plates on one phone is sent again as that one message, and all of
+    them take its outcome.
+    """
+    if message.sent_with_id is not None:
+        message = db.session.get(Message, message.sent_with_id) or message
     if message.status != Message.UNCONFIRMED:
         raise Refused(_l("Pesan ini tidak berstatus belum pasti; tidak dikirim ulang."))
     customer = db.session.get(Customer, message.customer_id) if message.customer_id else None
@@ -372,6 +378,7 @@ def resend_unconfirmed(message: Message, user) -> Message:
     if not claimed:
         db.session.rollback()
         raise Refused(_l("Pesan ini sedang atau sudah dikirim ulang."))
+    grouping.regroup_unconfirmed(message)
     audit.record("reminders.resend", customer, details={"message": message.id})
     db.session.commit()
     db.session.refresh(message)
