@@ -8,15 +8,15 @@ from app.services import audit
 
 DEFAULT_MESSAGE = (
     "Halo {nama}, kendaraan Anda {nopol} dijadwalkan servis berikutnya pada {servis_berikutnya}. "
-    "Servis terakhir: {servis_terakhir}. Silakan hubungi {bengkel} untuk booking jadwal. "
-    "Balas STOP bila tidak ingin menerima pengingat lagi."
+    "Servis terakhir: {servis_terakhir}. Balas 1 untuk booking, 2 jika sudah servis, "
+    "atau STOP bila tidak ingin menerima pengingat lagi. Salam, {bengkel}."
 )
 
 # For a customer whose next service date has passed: "is scheduled for" a past day reads wrong.
 DEFAULT_OVERDUE_MESSAGE = (
     "Halo {nama}, servis kendaraan {nopol} sudah lewat jadwal sejak {servis_berikutnya}. "
-    "Servis terakhir: {servis_terakhir}. Silakan hubungi {bengkel} untuk booking jadwal secepatnya. "
-    "Balas STOP bila tidak ingin menerima pengingat lagi."
+    "Servis terakhir: {servis_terakhir}. Balas 1 untuk booking secepatnya, 2 jika sudah servis, "
+    "atau STOP bila tidak ingin menerima pengingat lagi. Salam, {bengkel}."
 )
 
 DEFAULTS = {
