@@ -19,6 +19,7 @@ from app.extensions import db
 from app.models import Customer
 from tests.conftest import MANAGER
 from tests.e2e.conftest import log_in
+from tests.fakes import deliver_meta, meta_reply
 
 pytestmark = pytest.mark.e2e
 
@@ -76,9 +77,16 @@ def workshop(app, make_customer):
 
 
 @pytest.mark.parametrize("width, height", SIZES)
-def test_every_page_fits_and_passes_axe(page, app, users, cloud_api, workshop, tmp_path, width, height):
+def test_every_page_fits_and_passes_axe(page, live_server, app, users, cloud_api, workshop, tmp_path, width, height):
     page.set_viewport_size({"width": width, "height": height})
     problems = []
+    # Replies waiting: a booking asked for, a question, and a number no customer has.
+    app.config["WHATSAPP_APP_SECRET"] = "axe-secret"
+    with app.app_context():
+        now = int(clock.utcnow().timestamp())
+    for phone, message_id, text in (("6281234567800", "wamid.A1", "1"), ("6281234567800", "wamid.A2", "Jam berapa buka?"),
+                                    ("6285712345678", "wamid.A3", "sudah")):
+        deliver_meta(live_server + "/webhooks/whatsapp", meta_reply(phone, message_id, text, timestamp=now), "axe-secret")
     log_in(page, *MANAGER)
     check(page, "/customers/", problems)
 
@@ -90,7 +98,8 @@ def test_every_page_fits_and_passes_axe(page, app, users, cloud_api, workshop, t
     check(page, "batch page", problems)
 
     for path in ("/reminders/", f"/customers/{workshop[0]}", f"/customers/{workshop[0]}/edit", "/customers/new",
-                 "/import/", "/stats/", "/settings/", "/users/", "/audit/"):
+                 "/import/", "/stats/", "/settings/", "/users/", "/audit/", "/replies/", "/replies/6281234567800",
+                 "/replies/6285712345678", "/bookings/"):
         page.goto(path)
         check(page, path, problems)
 
