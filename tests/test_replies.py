@@ -183,6 +183,12 @@ def test_after_24_hours_the_answer_form_says_why_and_nothing_is_sent(app, client
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(ChatMessage)
                                  .where(ChatMessage.direction == "out")) == 0
+    # The thread offers the approved template instead: the customer's reminder.
+    thread = client.get(f"/replies/{PHONE}").text
+    assert "Kirim pengingat ke B 1234 XYZ" in thread
+    response = client.post(f"/customers/{customer_id}/remind", data={"next": f"/replies/{PHONE}"})
+    assert response.headers["Location"] == f"/replies/{PHONE}"
+    assert [request["json"]["type"] for request in cloud_api.requests] == ["template"]
 
 
 def test_with_wa_me_links_the_answer_opens_whatsapp_with_it_typed(app, client, auth, webhooks_on, make_customer):
