@@ -81,6 +81,17 @@ def test_cloud_api_replies_are_kept_once_each_with_their_meaning(app, client, we
     assert opt_outs == 1
 
 
+def test_a_tapped_button_is_read_like_typed_words(app, client, webhooks_on, make_customer):
+    make_customer()
+    button = meta_reply(PHONE, "wamid.BTN", kind="button", payload="BOOK", timestamp=now_timestamp(app))
+    button["entry"][0]["changes"][0]["value"]["messages"][0]["button"]["text"] = "Ya, booking"
+    post_meta(client, button)
+    post_meta(client, meta_reply(PHONE, "wamid.LIST", kind="interactive", type="button_reply",
+                                 button_reply={"id": "2", "title": "Sudah servis"}, timestamp=now_timestamp(app)))
+    assert [(reply.kind, reply.body, reply.meaning) for reply in stored_replies(app)] == [
+        ("text", "Ya, booking", "booking"), ("text", "Sudah servis", "serviced")]
+
+
 def test_fonnte_replies_are_kept_once_even_when_fonnte_repeats_them(app, client, webhooks_on, make_customer):
     make_customer()
     for text, _ in REPLIES:

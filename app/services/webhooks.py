@@ -126,7 +126,9 @@ def handle_meta(payload: dict) -> None:
             for incoming in _objects(value.get("messages"), "value.messages"):
                 sender = _text(incoming.get("from"))
                 kind = _text(incoming.get("type")) or "text"
-                handle_reply("cloud_api", sender, _meta_text(incoming, kind), kind=kind,
+                words = _meta_text(incoming, kind)
+                # A tapped quick-reply button or list item is an answer in words, like a typed one.
+                handle_reply("cloud_api", sender, words, kind="text" if kind in ("button", "interactive") else kind,
                              message_id=_text(incoming.get("id")) or None, sender_name=names.get(sender),
                              at=_when(incoming.get("timestamp")))
 
