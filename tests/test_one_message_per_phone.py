@@ -148,6 +148,15 @@ def test_wa_me_queue_opens_the_family_once_and_one_confirmation_counts_for_all(a
     assert page.count(f"/reminders/messages/{lead.id}/open") >= 1
 
 
+def test_the_plan_says_which_vehicles_share_one_message(app, client, auth, cloud_api, make_customer):
+    _family(app, make_customer)
+    auth.login_manager()
+    plan = client.get("/reminders/?days=3&only_active=y").text
+    assert "4 pelanggan akan diingatkan" in plan
+    assert "1 nomor HP dipakai beberapa kendaraan: satu pesan untuk semuanya" in plan
+    assert plan.count("satu pesan bersama kendaraan lain di nomor ini") == 3
+
+
 def test_the_settings_page_previews_the_family_message(app, client, auth, make_customer):
     _family(app, make_customer)
     auth.login_manager()

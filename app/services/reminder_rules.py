@@ -15,6 +15,7 @@
   a clear acceptance it ends unconfirmed, and only a person who chose to sends it again.
 """
 import random
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -143,6 +144,12 @@ class Plan:
         if not is_overdue(customer.next_service, self.today):
             return None
         return (self.today - customer.next_service).days
+
+    @property
+    def phones_shared(self) -> set:
+        """The numbers two or more of the customers to remind share: each gets one message naming every plate."""
+        counts = Counter(customer.no_hp for customer in self.to_send)
+        return {phone for phone, count in counts.items() if count > 1}
 
     @property
     def overdue_count(self) -> int:
