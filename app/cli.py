@@ -88,7 +88,8 @@ def send_command(days, dry_run, include_inactive, include_overdue, overdue_days)
         for customer in plan.to_send:
             late = plan.days_overdue(customer)
             note = f", overdue by {late} days" if late is not None else ""
-            click.echo(f"would send: {customer.nopol} {customer.customer_name} ({customer.next_service}{note})")
+            click.echo(f"would send: {customer.nopol} {customer.customer_name} ({customer.next_service}{note}, "
+                       f"step {plan.step_of(customer)})")
         for customer, reason in plan.left_out:
             click.echo(f"left out: {customer.nopol} {customer.customer_name}: {reason}")
         click.echo(f"sent: 0, failed: 0, skipped: {len(plan.left_out)}")
@@ -109,6 +110,9 @@ def send_command(days, dry_run, include_inactive, include_overdue, overdue_days)
         click.echo(f"stopped: {batch.stop_reason}", err=True)
     if progress.unconfirmed:
         click.echo(f"unconfirmed: {progress.unconfirmed} (no answer in time; not resent: check them on /reminders/)")
+    steps = reminders.batch_steps(batch)
+    if set(steps) - {1}:
+        click.echo("by step: " + ", ".join(f"step {step}: {count}" for step, count in sorted(steps.items())))
     click.echo(f"sent: {progress.sent}, failed: {progress.failed}, skipped: {progress.skipped}")
     if batch.stop_reason:
         sys.exit(1)

@@ -269,6 +269,8 @@ class Message(db.Model):
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The step of the reminder sequence (1: the reminder; 2 and 3: the follow-ups the manager turned on).
+    step: Mapped[int] = mapped_column(default=1, server_default="1")
     # Like customer_id, no foreign key: adding one would rebuild this big table on SQLite.
     sent_with_id: Mapped[int | None] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"), index=True)
 

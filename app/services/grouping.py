@@ -12,6 +12,7 @@ from app import clock
 from app.extensions import db
 from app.models import Customer, Message
 from app.services.messages import group_template_params, render_group_message
+from app.services.reminder_rules import step_template
 
 # A lead's outcomes its companions take (a lead queued again, sending or opened keeps them waiting).
 SETTLED = (Message.SENT, Message.DELIVERED, Message.READ, Message.FAILED, Message.UNCONFIRMED)
@@ -27,15 +28,16 @@ def companions_of(message: Message) -> list[Message]:
 
 def group_by_phone(batch_id: int) -> int:
     """Join the batch's queued messages that go to one phone into one; returns how many were folded in."""
-    phones = db.session.scalars(
-        sa.select(Message.to_phone).where(Message.batch_id == batch_id, Message.status == Message.QUEUED)
-        .group_by(Message.to_phone).having(sa.func.count() > 1)
+    # Within one step of the sequence: a first reminder and a follow-up do not share a text.
+    groups = db.session.execute(
+        sa.select(Message.to_phone, Message.step).where(Message.batch_id == batch_id, Message.status == Message.QUEUED)
+        .group_by(Message.to_phone, Message.step).having(sa.func.count() > 1)
     ).all()
     folded = 0
-    for phone in phones:
+    for phone, step in groups:
         messages = db.session.scalars(
             sa.select(Message).where(Message.batch_id == batch_id, Message.status == Message.QUEUED,
-                                     Message.to_phone == phone)
+                                     Message.to_phone == phone, Message.step == step)
             .order_by(Message.service_date.is_(None), Message.service_date, Message.nopol, Message.id)
         ).all()
         customers = {customer.id: customer for customer in db.session.scalars(
@@ -45,7 +47,7 @@ def group_by_phone(batch_id: int) -> int:
             continue
         lead, *companions = messages
         together = [customers[message.customer_id] for message in messages]
-        lead.body = render_group_message(together)
+        lead.body = render_group_message(together, step_template(step))
         lead.template_params = json.dumps(group_template_params(together))
         lead.sent_with_id = None
         for companion in companions:

@@ -24,13 +24,14 @@ from flask_babel import lazy_gettext as _l
 
 from app import clock
 from app.extensions import db
-from app.models import Customer, Message
+from app.models import ChatMessage, Customer, Message
 from app.services.normalize import normalize_phone
 from app.services.refusal import Refused
 from app.services.settings import get_setting
 from app.whatsapp.base import SendResult
 from app.whatsapp.cloud_api import means_undeliverable
 
+ACCEPTED = (Message.SENT, Message.DELIVERED, Message.READ)
 MAX_ATTEMPTS = 5  # every attempt of a message counts, across batches, cron runs and retries
 RETRIES_AFTER_TIMEOUT = 1
 
@@ -91,8 +92,24 @@ def outside_sending_hours(now: datetime) -> bool:
     return not inside
 
 
-def auto_key(customer_id, service_date) -> str:
-    return f"auto:{customer_id}:{service_date.isoformat()}"
+def auto_key(customer_id, service_date, step: int = 1) -> str:
+    """The send-once key of an automatic reminder: one per customer, service date and step of the sequence."""
+    key = f"auto:{customer_id}:{service_date.isoformat()}"
+    return key if step == 1 else f"{key}:{step}"
+
+
+# A follow-up step whose day passed more than this long ago is not sent late.
+FOLLOW_UP_GRACE_DAYS = 7
+
+
+def follow_up_steps() -> list[tuple[int, int]]:
+    """The later steps of the sequence the manager turned on: (step, days from the service date)."""
+    return [(step, get_setting(f"step{step}_days")) for step in (2, 3) if get_setting(f"step{step}_on")]
+
+
+def step_template(step: int) -> str | None:
+    """The text of a follow-up step (None for step 1: its due or overdue text is chosen per customer)."""
+    return get_setting(f"step{step}_message_template") if step > 1 else None
 
 
 # --- who a batch reminds -----------------------------------------------------------------------
@@ -106,6 +123,8 @@ REASONS = {
     "unconfirmed": _l("pengiriman sebelumnya belum pasti; kirim manual bila perlu"),
     "opened": _l("sudah dibuka di WhatsApp, belum dikonfirmasi terkirim"),
     "gave_up": _l("sudah dicoba berkali-kali tanpa hasil; kirim manual bila perlu"),
+    "answered": _l("sudah membalas sejak pesan sebelumnya; langkah berikutnya tidak dikirim"),
+    "serviced": _l("sudah servis sejak pesan sebelumnya"),
 }
 
 
@@ -136,8 +155,12 @@ class Plan:
     today: date
     to_send: list = field(default_factory=list)  # customers
     retry_ids: dict = field(default_factory=dict)  # customer id -> failed message to send again
+    steps: dict = field(default_factory=dict)  # customer id -> step of the sequence, when not 1
     left_out: list = field(default_factory=list)  # (customer, reason key)
     overdue_not_included: int = 0  # overdue customers within the bound, when they were not included
+
+    def step_of(self, customer) -> int:
+        return self.steps.get(customer.id, 1)
 
     def days_overdue(self, customer) -> int | None:
         """How many days ago the customer's service was due, or None when it is not overdue."""
@@ -197,7 +220,68 @@ def plan_batch(days: int, only_active: bool, overdue_days: int = 0) -> Plan:
             result.to_send.append(customer)
             if previous is not None:
                 result.retry_ids[customer.id] = previous.id
+    reminded = len(result.left_out)
+    for step, days in follow_up_steps():
+        _plan_follow_up(result, step, days, only_active)
+    # A customer reminded for this date already ("already") may be due for a later step, or left out
+    # of it for a reason of its own: that says more.
+    later = set(result.steps) | {customer.id for customer, _ in result.left_out[reminded:]}
+    result.left_out = [(customer, reason) for index, (customer, reason) in enumerate(result.left_out)
+                       if not (index < reminded and reason == "already" and customer.id in later)]
     return result
+
+
+def _messages_by_key(keys: list[str]) -> dict:
+    found = {}
+    for start in range(0, len(keys), 500):
+        for message in db.session.scalars(sa.select(Message).where(Message.dedupe_key.in_(keys[start:start + 500]))):
+            found[message.dedupe_key] = message
+    return found
+
+
+def _plan_follow_up(result: Plan, step: int, days: int, only_active: bool):
+    """Who is due for this later step: their day has come (within the grace), the step before went out,
+    and since then they have not replied, booked, opted out or been serviced."""
+    last_day = result.today - timedelta(days=days)
+    customers = db.session.scalars(
+        sa.select(Customer).where(Customer.next_service.between(last_day - timedelta(days=FOLLOW_UP_GRACE_DAYS), last_day))
+        .order_by(Customer.next_service, Customer.customer_name)
+    ).all()
+    planned = {customer.id for customer in result.to_send}
+    customers = [customer for customer in customers if customer.id not in planned]
+    before = _messages_by_key([auto_key(c.id, c.next_service, step - 1) for c in customers])
+    this = _messages_by_key([auto_key(c.id, c.next_service, step) for c in customers])
+    for customer in customers:
+        previous = before.get(auto_key(customer.id, customer.next_service, step - 1))
+        if previous is None or previous.sent_at is None or previous.status not in ACCEPTED:
+            continue  # the step before did not go out: this customer is not in the sequence
+        if previous.sent_at.astimezone(clock.local_zone()).date() >= customer.next_service + timedelta(days=days):
+            continue  # the step before went out on or after this step's day (it was late): this one would repeat it
+        earlier = this.get(auto_key(customer.id, customer.next_service, step))
+        reason = None
+        if earlier is not None and not_retried(earlier, customer.no_hp) is not None:
+            continue  # this step was sent already (or must not simply be sent again)
+        if customer.opted_out:
+            reason = "opted_out"
+        elif only_active and not customer.is_active:
+            reason = "inactive"
+        elif _answered_since(customer.no_hp, previous.sent_at):
+            reason = "answered"
+        elif customer.last_service and customer.last_service >= previous.sent_at.astimezone(clock.local_zone()).date():
+            reason = "serviced"
+        if reason:
+            result.left_out.append((customer, reason))
+            continue
+        result.to_send.append(customer)
+        result.steps[customer.id] = step
+        if earlier is not None:
+            result.retry_ids[customer.id] = earlier.id
+
+
+def _answered_since(phone: str, moment) -> bool:
+    """The phone wrote to us (a reply, which also covers a booking asked for by reply) since `moment`."""
+    return db.session.scalar(sa.select(ChatMessage.id).where(
+        ChatMessage.phone == phone, ChatMessage.direction == ChatMessage.INBOUND, ChatMessage.at >= moment).limit(1)) is not None
 
 
 # --- what an answer means ----------------------------------------------------------------------

@@ -28,7 +28,7 @@ from app.services import audit, grouping
 from app.services import customers as customer_service
 from app.services.messages import render_message, template_params
 from app.services.refusal import Refused
-from app.services.reminder_rules import MAX_ATTEMPTS, auto_key, not_retried, outcome, plan_batch
+from app.services.reminder_rules import MAX_ATTEMPTS, auto_key, not_retried, outcome, plan_batch, step_template
 from app.whatsapp import get_provider
 from app.whatsapp.base import OutgoingMessage, SendResult
 
@@ -56,13 +56,13 @@ UNCONFIRMED_EXPLANATION = _l(
 
 # --- a batch -----------------------------------------------------------------------------------
 
-def message_for(customer, trigger, user, provider_name, batch_id=None, key=None) -> dict:
+def message_for(customer, trigger, user, provider_name, batch_id=None, key=None, step: int = 1) -> dict:
     return {
         "customer_id": customer.id, "batch_id": batch_id, "trigger": trigger,
         "user_id": user.id if user else None, "provider": provider_name, "status": Message.QUEUED,
         "to_phone": customer.no_hp, "customer_name": customer.customer_name, "nopol": customer.nopol,
-        "body": render_message(customer), "template_params": json.dumps(template_params(customer)),
-        "service_date": customer.next_service, "dedupe_key": key, "attempts": 0,
+        "body": render_message(customer, step_template(step)), "template_params": json.dumps(template_params(customer)),
+        "service_date": customer.next_service, "dedupe_key": key, "attempts": 0, "step": step,
         "created_at": clock.utcnow(), "updated_at": clock.utcnow(),
     }
 
@@ -94,7 +94,8 @@ def start_batch(days: int, only_active: bool, user, trigger: str, overdue_days: 
     plan = plan_batch(days, only_active, overdue_days)
     fresh = [customer for customer in plan.to_send if customer.id not in plan.retry_ids]
     _insert_ignoring_duplicates([
-        message_for(customer, trigger, user, sender.name, batch.id, auto_key(customer.id, customer.next_service))
+        message_for(customer, trigger, user, sender.name, batch.id,
+                    auto_key(customer.id, customer.next_service, plan.step_of(customer)), plan.step_of(customer))
         for customer in fresh
     ])
     for customer in plan.to_send:
@@ -102,7 +103,7 @@ def start_batch(days: int, only_active: bool, user, trigger: str, overdue_days: 
             continue
         # Only a message still failed is taken (a batch started at the same moment cannot take it
         # too); it goes to the customer's number and text as they are now.
-        current = message_for(customer, trigger, user, sender.name, batch.id)
+        current = message_for(customer, trigger, user, sender.name, batch.id, step=plan.step_of(customer))
         db.session.execute(
             sa.update(Message).where(Message.id == plan.retry_ids[customer.id], Message.status == Message.FAILED)
             .values(status=Message.QUEUED, batch_id=batch.id, next_attempt_at=None, provider=sender.name,
@@ -183,6 +184,12 @@ def batch_progress(batch: ReminderBatch) -> Progress:
     return Progress(total=sum(rows.values()), queued=rows.get(Message.QUEUED, 0), sending=rows.get(Message.SENDING, 0),
                     sent=sent, failed=rows.get(Message.FAILED, 0), skipped=batch.skipped,
                     unconfirmed=rows.get(Message.UNCONFIRMED, 0), opened=rows.get(Message.OPENED, 0))
+
+
+def batch_steps(batch: ReminderBatch) -> dict:
+    """{step of the sequence: messages} of a batch."""
+    return dict(db.session.execute(sa.select(Message.step, sa.func.count()).where(Message.batch_id == batch.id)
+                                   .group_by(Message.step)).all())
 
 
 # --- recording what the provider said -----------------------------------------------------------

@@ -19,6 +19,16 @@ DEFAULT_OVERDUE_MESSAGE = (
     "atau STOP bila tidak ingin menerima pengingat lagi. Salam, {bengkel}."
 )
 
+# The reminder sequence's later steps, off until the manager turns them on: step 1 is the reminder above.
+DEFAULT_STEP2_MESSAGE = (
+    "Halo {nama}, hari ini jadwal servis kendaraan {nopol}. Balas 1 untuk booking, 2 jika sudah servis, "
+    "atau STOP bila tidak ingin menerima pengingat lagi. Salam, {bengkel}."
+)
+DEFAULT_STEP3_MESSAGE = (
+    "Halo {nama}, servis kendaraan {nopol} sudah lewat dari jadwal {servis_berikutnya}. Balas 1 untuk booking, "
+    "2 jika sudah servis, atau STOP bila tidak ingin menerima pengingat lagi. Salam, {bengkel}."
+)
+
 DEFAULTS = {
     # How long after a service the next one is due, when the next date is not given.
     "service_interval_months": 6,
@@ -36,6 +46,13 @@ DEFAULTS = {
     "overdue_message_template": DEFAULT_OVERDUE_MESSAGE,
     # Batches include customers overdue by at most this many days (0: only when asked).
     "overdue_days": 90,
+    # Steps 2 and 3: on (1) or off (0), days from the service date (negative: before it), their text.
+    "step2_on": 0,
+    "step2_days": 0,
+    "step2_message_template": DEFAULT_STEP2_MESSAGE,
+    "step3_on": 0,
+    "step3_days": 7,
+    "step3_message_template": DEFAULT_STEP3_MESSAGE,
 }
 
 

@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, StringField, TextAreaField, TimeField
+from wtforms import BooleanField, IntegerField, StringField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
 from app.services.messages import PLACEHOLDERS, check_template
@@ -80,6 +80,30 @@ class SettingsForm(FlaskForm):
                             invalid_value_message=_l("Jam tidak valid, mis. 08:00."))
     quiet_end = TimeField(_l("sampai jam"), description=_l("Jam 24, mis. 20:00. Lebih awal dari jam mulai: sampai esok hari."),
                           invalid_value_message=_l("Jam tidak valid, mis. 20:00."))
+
+    step2_on = BooleanField(_l("Kirim langkah 2"), false_values=("false", "", "0"))
+    step2_days = IntegerField(
+        _l("Langkah 2: hari dari jadwal servis"),
+        description=_l("0: pada hari jadwal; 7: seminggu sesudahnya; -2: dua hari sebelumnya."),
+        invalid_value_message=_l("Isi jumlah hari dengan angka."), validators=[
+            InputRequired(_l("Isi jumlah hari.")), NumberRange(min=-60, max=90, message=_l("Antara -60 dan 90 hari."))])
+    step2_message_template = TextAreaField(_l("Teks langkah 2"), render_kw={"rows": 4})
+    step3_on = BooleanField(_l("Kirim langkah 3"), false_values=("false", "", "0"))
+    step3_days = IntegerField(
+        _l("Langkah 3: hari dari jadwal servis"), invalid_value_message=_l("Isi jumlah hari dengan angka."), validators=[
+            InputRequired(_l("Isi jumlah hari.")), NumberRange(min=-60, max=90, message=_l("Antara -60 dan 90 hari."))])
+    step3_message_template = TextAreaField(_l("Teks langkah 3"), render_kw={"rows": 4})
+
+    def validate_step2_message_template(self, field):
+        self.validate_message_template(field)
+
+    def validate_step3_message_template(self, field):
+        self.validate_message_template(field)
+
+    def validate_step3_days(self, field):
+        if self.step2_on.data and self.step3_on.data and self.step2_days.data is not None and field.data is not None \
+                and field.data <= self.step2_days.data:
+            raise ValidationError(_l("Langkah 3 harus sesudah langkah 2."))
 
     def validate_message_template(self, field):
         try:

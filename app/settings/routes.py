@@ -15,9 +15,11 @@ from app.settings.forms import SettingsForm
 
 FIELDS = ("service_interval_months", "workshop_name", "message_template", "template_params", "reminder_days",
           "quiet_start", "quiet_end", "overdue_message_template", "overdue_days",
-          "workshop_whatsapp")
+          "workshop_whatsapp", "step2_on", "step2_days", "step2_message_template", "step3_on", "step3_days",
+          "step3_message_template")
 # Each reminder text and the field it is typed in: a live preview for each.
-TEXTS = {"due": "message_template", "overdue": "overdue_message_template"}
+TEXTS = {"due": "message_template", "overdue": "overdue_message_template", "step2": "step2_message_template",
+         "step3": "step3_message_template"}
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -30,8 +32,8 @@ def index():
     fields = FIELDS if provider.name == "cloud_api" else tuple(name for name in FIELDS if name != "template_params")
     if form.validate_on_submit():
         values = {name: form[name].data for name in fields}
-        update_settings({name: value.strftime("%H:%M") if isinstance(value, time) else value
-                         for name, value in values.items()})
+        update_settings({name: value.strftime("%H:%M") if isinstance(value, time) else
+                         int(value) if isinstance(value, bool) else value for name, value in values.items()})
         db.session.commit()
         flash(_("Pengaturan disimpan."), "success")
         return redirect(url_for("settings.index"))

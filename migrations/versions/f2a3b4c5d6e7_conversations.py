@@ -1,5 +1,5 @@
 """Conversations: customers' replies and staff's answers, one thread per phone; booking requests;
-one reminder for the plates that share a phone
+one reminder for the plates that share a phone; the step of a reminder sequence
 
 Revision ID: f2a3b4c5d6e7
 Revises: e1f2a3b4c5d6
@@ -17,6 +17,7 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table('reminder_message') as batch_op:
         batch_op.add_column(sa.Column('sent_with_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True))
+        batch_op.add_column(sa.Column('step', sa.Integer(), nullable=False, server_default='1'))
         batch_op.create_index(op.f('ix_reminder_message_sent_with_id'), ['sent_with_id'])
     op.create_table(
         'chat_message',
@@ -73,6 +74,7 @@ def upgrade():
 def downgrade():
     with op.batch_alter_table('reminder_message') as batch_op:
         batch_op.drop_index(op.f('ix_reminder_message_sent_with_id'))
+        batch_op.drop_column('step')
         batch_op.drop_column('sent_with_id')
     op.drop_index('ix_booking_request_status_created', table_name='booking_request')
     op.drop_table('booking_request')
