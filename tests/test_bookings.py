@@ -250,3 +250,16 @@ def test_the_loop_shows_in_the_stats_and_the_api(app, client, auth, api, cloud_a
     page = client.get("/stats/").text
     assert 'data-figure="bookings_made_in_period">1<' in page
     assert "2 minta booking · 3 balasan" in page and "median 10 jam dari pengingat sampai minta booking" in page
+
+
+def test_after_24_hours_a_booking_is_kept_without_a_message(app, client, auth, cloud_api, make_customer):
+    make_customer()
+    app.config["WHATSAPP_APP_SECRET"] = SECRET
+    post_meta(client, meta_reply(PHONE, "wamid.LATE", "1", timestamp=now_timestamp(app, hours_ago=30)))
+    [request] = requests_in(app)
+    auth.login_staff()
+    response = client.post(f"/bookings/{request.id}/schedule",
+                           data={"day": local_day(app, 1).isoformat(), "time": "09:00"}, follow_redirects=True)
+    assert "kabari pelanggan lewat telepon" in response.text
+    assert cloud_api.requests == []
+    assert requests_in(app)[0].status == "scheduled"

@@ -38,7 +38,7 @@ def _run_batch(app):
 
 def _family_messages(app):
     with app.app_context():
-        return db.session.scalars(sa.select(Message).where(Message.to_phone == FAMILY_E164).order_by(Message.id)).all()
+        return db.session.scalars(sa.select(Message).where(Message.to_phone == FAMILY_E164).order_by(Message.nopol)).all()
 
 
 def _counts(app, ids):
@@ -173,3 +173,45 @@ def test_the_customer_page_says_the_message_was_shared(app, client, auth, cloud_
     with app.app_context():
         companion = db.session.scalar(sa.select(Message).where(Message.customer_id == ids[1]))
         assert json.loads(companion.template_params)[1] == "B 2 BB"  # its own values, kept
+
+
+def test_a_refused_lead_queued_again_rejoins_its_family_as_one_group(app, client, auth, make_customer):
+    """wa.me queue, active only: the first plate's customer was deactivated, then reactivated and retried."""
+    ids = _family(app, make_customer)
+    batch_url = _start_queue(client, auth)
+    lead = _family_messages(app)[0]
+    with app.app_context():
+        db.session.get(Customer, ids[0]).is_active = False
+        db.session.commit()
+    client.get(f"/reminders/messages/{lead.id}/open")  # refused: the other two plates regroup
+    statuses = [message.status for message in _family_messages(app)]
+    assert statuses == ["failed", "queued", "grouped"]
+    with app.app_context():
+        db.session.get(Customer, ids[0]).is_active = True
+        db.session.commit()
+        batch = db.session.get(reminders.ReminderBatch, lead.batch_id)
+        reminders.retry_failed(batch)
+        db.session.commit()
+    messages = _family_messages(app)
+    assert [message.status for message in messages] == ["queued", "grouped", "grouped"]
+    assert [message.sent_with_id for message in messages] == [None, messages[0].id, messages[0].id]
+    assert "B 1 AA, B 2 BB dan B 3 CC" in messages[0].body
+    assert batch_url
+
+
+def test_a_companion_whose_lead_may_not_be_resent_is_resent_alone(app, client, auth, cloud_api, make_customer):
+    from app.services.customers import opt_out
+
+    ids = _family(app, make_customer)
+    cloud_api.script("+" + FAMILY_E164, ("timeout", 1.0), ("timeout", 1.0))
+    _run_batch(app)
+    with app.app_context():
+        opt_out(db.session.get(Customer, ids[0]), "STOP lewat telepon")  # the first plate's owner
+        db.session.commit()
+    companion = _family_messages(app)[1]
+    auth.login_manager()
+    client.post(f"/reminders/messages/{companion.id}/resend")
+    assert cloud_api.accepted[FAMILY_E164] == 3
+    last = cloud_api.requests[-1]["json"]["template"]["components"][0]["parameters"]
+    assert [parameter["text"] for parameter in last][:2] == ["Sari", "B 2 BB"]  # its own message, alone
+    assert [message.status for message in _family_messages(app)] == ["unconfirmed", "sent", "unconfirmed"]

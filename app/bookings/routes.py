@@ -37,6 +37,9 @@ def index():
                            today=clock.today())
 
 
+_FAILED = object()  # the action was refused (the flash says why)
+
+
 def _act(action):
     try:
         result = action()
@@ -45,7 +48,7 @@ def _act(action):
     except Refused as exc:
         db.session.rollback()
         flash(exc.message, "error")
-        return None
+        return _FAILED
     db.session.commit()
     return result
 
@@ -60,9 +63,14 @@ def schedule(request_id):
                                  reminders.provider())
 
     sent = _act(action)
-    if sent is not None:
-        if sent.link:
-            return redirect(sent.link)
+    if sent is _FAILED:
+        return redirect(url_for("bookings.index"))
+    if sent is None:
+        flash(_("Booking dijadwalkan. Pelanggan terakhir menulis lebih dari 24 jam lalu, jadi konfirmasi tidak bisa "
+                "dikirim lewat WhatsApp Business: kabari pelanggan lewat telepon."), "warning")
+    elif sent.link:
+        return redirect(sent.link)
+    else:
         flash(_("Booking dijadwalkan dan konfirmasi terkirim ke pelanggan."), "success")
     return redirect(url_for("bookings.index"))
 
@@ -75,7 +83,7 @@ def record_service(request_id):
         return bookings.record_service(request_id, day, request.form.get("customer_id"), current_user)
 
     customer = _act(action)
-    if customer is not None:
+    if customer is not _FAILED:
         flash(_("Servis %(nopol)s dicatat %(day)s; servis berikutnya %(next)s.", nopol=customer.nopol,
                 day=date_short(customer.last_service), next=date_short(customer.next_service)),
               "success")
@@ -85,6 +93,6 @@ def record_service(request_id):
 @bp.post("/<int:request_id>/dismiss")
 def dismiss(request_id):
     """Nothing to do for this request after all."""
-    if _act(lambda: bookings.dismiss(request_id, current_user)) is not None:
+    if _act(lambda: bookings.dismiss(request_id, current_user)) is not _FAILED:
         flash(_("Permintaan diabaikan."), "info")
     return redirect(url_for("bookings.index"))

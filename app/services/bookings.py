@@ -133,27 +133,34 @@ def _booking_moment(day: date | None, at: time | None) -> datetime:
     return moment.astimezone(UTC)
 
 
-def schedule(request_id: int, day: date | None, at: time | None, customer_id, user, sender) -> conversations.Answer:
+def schedule(request_id: int, day: date | None, at: time | None, customer_id, user, sender) -> conversations.Answer | None:
     """Set the booking's date and time and send the customer the confirmation (audited, in the thread).
 
     The request is taken and committed before the message goes out, so a second person pressing at
     the same time gets "already handled" instead of sending a second confirmation; if the message
-    cannot go, the request is open again.
+    cannot go, the request is open again. With the Cloud API more than 24 hours after the customer
+    wrote, no free text can reach them: the booking is kept without a message (None), and the page
+    tells the person to let the customer know another way.
     """
     request = _find(request_id, BookingRequest.BOOKING)
     customer = _customer_for(request, customer_id)
     moment = _booking_moment(day, at)
+    can_message = not (sender.name == "cloud_api" and not conversations.window_open(request.phone))
     _claim(request, BookingRequest.SCHEDULED, user)
     request.customer_id, request.scheduled_for = customer.id, moment
     db.session.commit()
-    try:
-        sent = conversations.answer(request.phone, confirmation_text(customer, moment), user, sender, audited=False)
-        if sent.message.status == ChatMessage.FAILED:
-            raise Refused(_l("Konfirmasi tidak terkirim: %(reason)s", reason=sent.message.error_message or "?"))
-    except Refused:
-        db.session.rollback()
-        _reopen(request)
-        raise
+    sent = None
+    if can_message:
+        try:
+            sent = conversations.answer(request.phone, confirmation_text(customer, moment), user, sender, audited=False)
+            if sent.message.status == ChatMessage.FAILED:
+                raise Refused(_l("Konfirmasi tidak terkirim: %(reason)s", reason=sent.message.error_message or "?"))
+        except Exception:
+            db.session.rollback()
+            _reopen(request)
+            raise
+    else:
+        conversations.mark_handled(request.phone, user)
     audit.record("bookings.schedule", customer, details={
         "booking": moment.astimezone(clock.local_zone()).strftime("%Y-%m-%d %H:%M"), "reply": request.reply.body[:200]})
     return sent

@@ -27,17 +27,24 @@ def companions_of(message: Message) -> list[Message]:
 
 
 def group_by_phone(batch_id: int) -> int:
-    """Join the batch's queued messages that go to one phone into one; returns how many were folded in."""
+    """Join the batch's queued messages that go to one phone into one; returns how many were folded in.
+
+    Messages already grouped under a lead that is still queued are joined again too, so a group
+    that gains a member (a refused lead's customer queued again) stays one group with one lead.
+    """
+    lead = sa.orm.aliased(Message)
+    waiting_lead = sa.select(lead.id).where(lead.id == Message.sent_with_id, lead.status == Message.QUEUED).exists()
+    joinable = sa.and_(Message.batch_id == batch_id,
+                       sa.or_(Message.status == Message.QUEUED, sa.and_(Message.status == Message.GROUPED, waiting_lead)))
     # Within one step of the sequence: a first reminder and a follow-up do not share a text.
     groups = db.session.execute(
-        sa.select(Message.to_phone, Message.step).where(Message.batch_id == batch_id, Message.status == Message.QUEUED)
+        sa.select(Message.to_phone, Message.step).where(joinable)
         .group_by(Message.to_phone, Message.step).having(sa.func.count() > 1)
     ).all()
     folded = 0
     for phone, step in groups:
         messages = db.session.scalars(
-            sa.select(Message).where(Message.batch_id == batch_id, Message.status == Message.QUEUED,
-                                     Message.to_phone == phone, Message.step == step)
+            sa.select(Message).where(joinable, Message.to_phone == phone, Message.step == step)
             .order_by(Message.service_date.is_(None), Message.service_date, Message.nopol, Message.id)
         ).all()
         customers = {customer.id: customer for customer in db.session.scalars(
@@ -45,13 +52,13 @@ def group_by_phone(batch_id: int) -> int:
         messages = [message for message in messages if message.customer_id in customers]
         if len(messages) < 2:
             continue
-        lead, *companions = messages
+        lead_message, *companions = messages
         together = [customers[message.customer_id] for message in messages]
-        lead.body = render_group_message(together, step_template(step))
-        lead.template_params = json.dumps(group_template_params(together))
-        lead.sent_with_id = None
+        lead_message.body = render_group_message(together, step_template(step))
+        lead_message.template_params = json.dumps(group_template_params(together))
+        lead_message.status, lead_message.sent_with_id = Message.QUEUED, None
         for companion in companions:
-            companion.status, companion.sent_with_id = Message.GROUPED, lead.id
+            companion.status, companion.sent_with_id = Message.GROUPED, lead_message.id
         folded += len(companions)
     db.session.flush()
     return folded

@@ -270,7 +270,9 @@ def settle_abandoned_sends() -> int:
     longest = MAX_ATTEMPTS * float(config.get("WHATSAPP_HTTP_TIMEOUT", 10)) + \
         float(config.get("ONE_OFF_RETRY_SECONDS", ONE_OFF_RETRY_SECONDS))
     cutoff = clock.utcnow() - timedelta(seconds=2 * longest + 60)
-    settled = mark_interrupted(Message.batch_id.is_(None), Message.updated_at < cutoff)
+    # A batch message a person sent again (resend) belongs to a batch nobody runs any more.
+    not_running = Message.batch_id.in_(sa.select(ReminderBatch.id).where(ReminderBatch.status != ReminderBatch.RUNNING))
+    settled = mark_interrupted(sa.or_(Message.batch_id.is_(None), not_running), Message.updated_at < cutoff)
     db.session.commit()
     return settled
 
@@ -367,7 +369,12 @@ def resend_unconfirmed(message: Message, user) -> Message:
     them take its outcome.
     """
     if message.sent_with_id is not None:
-        message = db.session.get(Message, message.sent_with_id) or message
+        lead = db.session.get(Message, message.sent_with_id)
+        owner = db.session.get(Customer, lead.customer_id) if lead is not None and lead.customer_id else None
+        # The lead's customer may no longer be reminded: then this customer's own message goes alone.
+        if lead is not None and lead.status == Message.UNCONFIRMED and owner is not None and not owner.opted_out \
+                and owner.is_active:
+            message = lead
     if message.status != Message.UNCONFIRMED:
         raise Refused(_l("Pesan ini tidak berstatus belum pasti; tidak dikirim ulang."))
     customer = db.session.get(Customer, message.customer_id) if message.customer_id else None
