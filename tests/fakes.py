@@ -158,10 +158,12 @@ class FakeFonnte(FakeServer):
 
 # --- what the providers send us (webhooks) ---------------------------------------------------------
 
-def meta_reply(sender: str, message_id: str, text: str | None = None, *, kind: str = "text", name: str | None = None,
-               timestamp: int | None = None, **part) -> dict:
-    """A Cloud API webhook with one incoming message, in WHATSAPP.md's shape (`value.messages[]`)."""
-    message = {"from": sender, "id": message_id, "timestamp": str(timestamp or int(time.time())), "type": kind}
+def meta_reply(sender: str, message_id: str, text: str | None = None, *, timestamp: int, kind: str = "text",
+               name: str | None = None, **part) -> dict:
+    """A Cloud API webhook with one incoming message, in WHATSAPP.md's shape (`value.messages[]`).
+
+    `timestamp` (Unix seconds) comes from the app's clock in the tests, never the machine's."""
+    message = {"from": sender, "id": message_id, "timestamp": str(timestamp), "type": kind}
     message[kind] = {"body": text} if kind == "text" else part
     value = {"messaging_product": "whatsapp", "metadata": {"phone_number_id": "1234567890"},
              "contacts": [{"profile": {"name": name or "Pelanggan"}, "wa_id": sender}], "messages": [message]}
