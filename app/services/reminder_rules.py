@@ -251,6 +251,7 @@ def _plan_follow_up(result: Plan, step: int, days: int, only_active: bool):
     customers = [customer for customer in customers if customer.id not in planned]
     before = _messages_by_key([auto_key(c.id, c.next_service, step - 1) for c in customers])
     this = _messages_by_key([auto_key(c.id, c.next_service, step) for c in customers])
+    wrote = _last_replies({customer.no_hp for customer in customers})
     for customer in customers:
         previous = before.get(auto_key(customer.id, customer.next_service, step - 1))
         if previous is None or previous.sent_at is None or previous.status not in ACCEPTED:
@@ -265,8 +266,8 @@ def _plan_follow_up(result: Plan, step: int, days: int, only_active: bool):
             reason = "opted_out"
         elif only_active and not customer.is_active:
             reason = "inactive"
-        elif _answered_since(customer.no_hp, previous.sent_at):
-            reason = "answered"
+        elif customer.no_hp in wrote and wrote[customer.no_hp] >= previous.sent_at:
+            reason = "answered"  # a reply; a booking asked for by reply is one too
         elif customer.last_service and customer.last_service >= previous.sent_at.astimezone(clock.local_zone()).date():
             reason = "serviced"
         if reason:
@@ -278,10 +279,15 @@ def _plan_follow_up(result: Plan, step: int, days: int, only_active: bool):
             result.retry_ids[customer.id] = earlier.id
 
 
-def _answered_since(phone: str, moment) -> bool:
-    """The phone wrote to us (a reply, which also covers a booking asked for by reply) since `moment`."""
-    return db.session.scalar(sa.select(ChatMessage.id).where(
-        ChatMessage.phone == phone, ChatMessage.direction == ChatMessage.INBOUND, ChatMessage.at >= moment).limit(1)) is not None
+def _last_replies(phones: set) -> dict:
+    """{phone: when it last wrote to us}, for the phones that ever did."""
+    phones, found = sorted(phones), {}
+    for start in range(0, len(phones), 500):
+        found.update(db.session.execute(
+            sa.select(ChatMessage.phone, sa.func.max(ChatMessage.at))
+            .where(ChatMessage.direction == ChatMessage.INBOUND, ChatMessage.phone.in_(phones[start:start + 500]))
+            .group_by(ChatMessage.phone)).all())
+    return found
 
 
 # --- what an answer means ----------------------------------------------------------------------
