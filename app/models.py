@@ -281,9 +281,11 @@ class Message(db.Model):
         # Covering indexes for the stats page: a month of a million messages is read from the
         # index alone, without visiting the table.
         sa.Index("ix_reminder_message_created_status", "created_at", "status"),
-        sa.Index("ix_reminder_message_sent_status_customer", "sent_at", "status", "customer_id"),
+        sa.Index("ix_reminder_message_sent_status_customer_step", "sent_at", "status", "customer_id", "step"),
         # A customer's messages (history pages), and their reminders in a period ("came back").
         sa.Index("ix_reminder_message_customer_sent_status", "customer_id", "sent_at", "status"),
+        # A phone's latest reminder before a reply: the step the reply answers (stats per step).
+        sa.Index("ix_reminder_message_phone_sent", "to_phone", "sent_at"),
     )
 
 

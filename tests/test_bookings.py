@@ -251,7 +251,51 @@ def test_the_loop_shows_in_the_stats_and_the_api(app, client, auth, api, cloud_a
     assert {key: api.get("/stats/summary").json[key] for key in expected} == expected
     page = client.get("/stats/").text
     assert 'data-figure="bookings_made_in_period">1<' in page
+    assert 'id="by-step"' not in page  # one step only: the cards say it all
     assert "2 minta booking · 3 balasan" in page and "median 10 jam dari pengingat sampai minta booking" in page
+
+
+def test_the_loop_is_counted_per_step_of_the_sequence(app, client, auth, api, make_customer, replies):
+    """Replies and bookings count for the latest reminder their phone had; came back for the last step by the service day."""
+    from app.models import Message
+    from app.services import stats
+
+    with app.app_context():
+        today = clock.today()
+    answered_second = make_customer()  # 0812-3456-789: step 1, then step 2, then "1" and a booking
+    answered_first = make_customer(customer_name="Sari", nopol="B 2 BB", no_hp="081298765432")
+    came_back = make_customer(customer_name="Joko", nopol="B 3 CC", no_hp="081311112222", last_service=today)
+    with app.app_context():
+        for customer_id, phone, step, hours_ago in (
+                (answered_second, PHONE, 1, 240), (answered_second, PHONE, 2, 2),
+                (answered_first, "6281298765432", 1, 72),
+                (came_back, "6281311112222", 1, 480), (came_back, "6281311112222", 3, 30)):
+            sent = clock.utcnow() - timedelta(hours=hours_ago)
+            db.session.add(Message(customer_id=customer_id, trigger="cron", provider="cloud_api", status="delivered",
+                                   to_phone=phone, customer_name="-", nopol="-", body="Pengingat", step=step,
+                                   created_at=sent, sent_at=sent))
+        db.session.commit()
+    replies("1")
+    replies("Halo, kapan bengkel buka?", phone="6281298765432")
+    replies("Halo", phone="6285712345678")  # never reminded: only in the totals
+    [request] = requests_in(app)
+    auth.login_manager()
+    client.post(f"/bookings/{request.id}/schedule", data={"day": local_day(app, 1).isoformat(), "time": "09:00"})
+
+    expected = [
+        {"step": 1, "reminded": 3, "replies": 1, "booking_requests": 0, "bookings_made": 0, "came_back": 0},
+        {"step": 2, "reminded": 1, "replies": 1, "booking_requests": 1, "bookings_made": 1, "came_back": 0},
+        {"step": 3, "reminded": 1, "replies": 0, "booking_requests": 0, "bookings_made": 0, "came_back": 1},
+    ]
+    with app.app_context():
+        figures = stats.summary().as_dict()
+    assert figures["by_step"] == expected
+    assert (figures["replies_in_period"], figures["came_back_customers"]) == (3, 1)
+    assert api.get("/stats/summary").json["by_step"] == expected
+    page = client.get("/stats/").text
+    assert '<tr data-step="2">' in page and 'data-figure="bookings_made">1<' in page
+    export = client.get("/stats/export.csv").text
+    assert "step 3 reminded/replies/booking_requests/bookings_made/came_back;1/0/0/0/1" in export
 
 
 def test_after_24_hours_a_booking_is_kept_without_a_message(app, client, auth, cloud_api, make_customer):

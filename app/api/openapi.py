@@ -37,6 +37,19 @@ _INPUT_PROPERTIES = {
 }
 INPUT = {"type": "object", "properties": _INPUT_PROPERTIES, "required": ["customer_name", "nopol", "no_hp"]}
 UPDATE = {"type": "object", "properties": _INPUT_PROPERTIES}
+_COUNT = {"type": "integer", "minimum": 0}
+_SUMMARY_LISTS = {
+    "top_failures": {"type": "object", "required": ["code", "example", "count"], "properties": {
+        "code": {"type": "string"}, "example": {"type": "string", "nullable": True}, "count": _COUNT}},
+    "by_step": {
+        "type": "object", "required": ["step", "reminded", "replies", "booking_requests", "bookings_made", "came_back"],
+        "description": "The loop per step of the reminder sequence: a reply or booking request counts for the latest "
+                       "reminder its phone received before it; came back counts for the last step sent by the service day",
+        "properties": {"step": {"type": "integer", "minimum": 1, "maximum": 3}, "reminded": _COUNT, "replies": _COUNT,
+                       "booking_requests": _COUNT, "bookings_made": _COUNT, "came_back": _COUNT}},
+}
+
+
 def _summary_schema() -> dict:
     """The stats summary's figures, from the Summary dataclass itself (a new figure is documented by adding it)."""
     from app.services.stats import Summary
@@ -48,8 +61,7 @@ def _summary_schema() -> dict:
         nullable = type(None) in typing.get_args(kind)
         base = next((arg for arg in typing.get_args(kind) if arg is not type(None)), kind)
         if base is list:
-            properties[figure.name] = {"type": "array", "items": {"type": "object", "properties": {
-                "code": {"type": "string"}, "example": {"type": "string", "nullable": True}, "count": {"type": "integer"}}}}
+            properties[figure.name] = {"type": "array", "items": _SUMMARY_LISTS[figure.name]}
         else:
             properties[figure.name] = {**kinds[base], **({"nullable": True} if nullable else {})}
     properties["hours_reminder_to_booking_median"]["description"] = (

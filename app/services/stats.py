@@ -114,6 +114,8 @@ class Summary:
     booking_requests_in_period: int = 0
     bookings_made_in_period: int = 0
     hours_reminder_to_booking_median: float | None = None
+    # The same loop for each step of the reminder sequence (see _by_step).
+    by_step: list = field(default_factory=list)
     top_failures: list = field(default_factory=list)
     computed_at: str = ""
 
@@ -232,7 +234,8 @@ def _came_back(period: Period) -> dict:
     """Of the customers reminded in the period, those serviced within 30 days after a reminder.
 
     Per customer: serviced on or after their first reminder in the period, and no later than 30
-    days after their last one.
+    days after their last one. Each is counted for the last step of the sequence that reached them
+    on or before the service day (`came_back_by_step`, {step: customers}).
     """
     start, end = period.utc_bounds
     accepted_in_period = (Message.sent_at >= start, Message.sent_at < end, Message.customer_id.isnot(None),
@@ -247,20 +250,64 @@ def _came_back(period: Period) -> dict:
         sa.select(Customer.id, Customer.last_service).where(Customer.last_service >= period.start),
         sa.select(CustomerArchive.id, CustomerArchive.last_service).where(CustomerArchive.last_service >= period.start),
     ).subquery()
+    # Steps go out in order for a service date, so the highest step sent by the service day is the last one.
+    step_by_service_day = sa.func.max(sa.case(
+        (_days_from(serviced.c.last_service, _local_day(Message.sent_at)) >= 0, Message.step)))
     reminded = (
         sa.select(serviced.c.last_service, sa.func.min(Message.sent_at).label("first"),
-                  sa.func.max(Message.sent_at).label("last"))
+                  sa.func.max(Message.sent_at).label("last"), step_by_service_day.label("step"))
         .join(serviced, serviced.c.id == Message.customer_id)
         .where(*accepted_in_period)
         .group_by(Message.customer_id, serviced.c.last_service)
         .subquery()
     )
-    back = db.session.scalar(
-        sa.select(sa.func.count()).select_from(reminded).where(
+    by_step = dict(db.session.execute(
+        sa.select(reminded.c.step, sa.func.count()).where(
             _days_from(reminded.c.last_service, _local_day(reminded.c.first)) >= 0,
             _days_from(reminded.c.last_service, _local_day(reminded.c.last)) <= CAME_BACK_DAYS)
-    )
-    return {"reminded_customers": total, "came_back_customers": back, "came_back_rate": _ratio(back, total)}
+        .group_by(reminded.c.step)
+    ).all())
+    back = sum(by_step.values())
+    return {"reminded_customers": total, "came_back_customers": back, "came_back_rate": _ratio(back, total),
+            "came_back_by_step": by_step}
+
+
+def _step_answered(phone, at):
+    """The step of the latest reminder `phone` received up to `at`: the one a reply or a booking answers."""
+    return (sa.select(Message.step)
+            .where(Message.to_phone == phone, Message.sent_at <= at, Message.status.in_(ACCEPTED))
+            .order_by(Message.sent_at.desc()).limit(1).scalar_subquery())
+
+
+def _by_step(period: Period, came_back_by_step: dict) -> list[dict]:
+    """The loop for each step of the sequence that reached someone in the period: customers reminded,
+    and the replies, booking requests, bookings made and returns that followed that step.
+
+    A reply or a booking request counts for the latest reminder its phone received before it;
+    one that followed no reminder counts only in the totals.
+    """
+    start, end = period.utc_bounds
+    reminded = dict(db.session.execute(
+        sa.select(Message.step, sa.func.count(sa.distinct(Message.customer_id)))
+        .where(Message.sent_at >= start, Message.sent_at < end, Message.customer_id.isnot(None),
+               Message.status.in_(ACCEPTED))
+        .group_by(Message.step)).all())
+    reply_step = _step_answered(ChatMessage.phone, ChatMessage.at).label("step")
+    replies = dict(db.session.execute(
+        sa.select(reply_step, sa.func.count()).where(
+            ChatMessage.direction == ChatMessage.INBOUND, ChatMessage.at >= start, ChatMessage.at < end)
+        .group_by(reply_step)).all())
+    booking_step = _step_answered(BookingRequest.phone, BookingRequest.created_at).label("step")
+    bookings = {step: (asked, made) for step, asked, made in db.session.execute(
+        sa.select(booking_step, sa.func.count(),
+                  sa.func.count(sa.case((BookingRequest.status == BookingRequest.SCHEDULED, 1))))
+        .where(BookingRequest.kind == BookingRequest.BOOKING, BookingRequest.created_at >= start,
+               BookingRequest.created_at < end)
+        .group_by(booking_step)).all()}
+    steps = sorted({1, *reminded, *replies, *bookings, *came_back_by_step} - {None})
+    return [{"step": step, "reminded": reminded.get(step, 0), "replies": replies.get(step, 0),
+             "booking_requests": bookings.get(step, (0, 0))[0], "bookings_made": bookings.get(step, (0, 0))[1],
+             "came_back": came_back_by_step.get(step, 0)} for step in steps]
 
 
 def _loop(period: Period) -> dict:
@@ -296,8 +343,10 @@ def summary(period: Period | None = None) -> Summary:
 
 @cached
 def _summary(period: Period) -> Summary:
+    came_back = _came_back(period)
+    by_step = _by_step(period, came_back.pop("came_back_by_step"))
     return Summary(period_start=period.start.isoformat(), period_end=period.end.isoformat(),
-                   **_count_customers(), **_count_messages(period), **_came_back(period), **_loop(period),
+                   **_count_customers(), **_count_messages(period), **came_back, **_loop(period), by_step=by_step,
                    top_failures=_top_failures(period), computed_at=clock.utcnow().isoformat(timespec="seconds"))
 
 

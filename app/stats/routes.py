@@ -49,9 +49,12 @@ def export():
     """The figures of the chosen period as CSV."""
     period = _period()
     figures = stats.summary(period).as_dict()
-    failures = figures.pop("top_failures")
+    failures, steps = figures.pop("top_failures"), figures.pop("by_step")
     rows = [[_("Angka"), _("Nilai")], *[[name, value] for name, value in figures.items()]]
     rows += [[f"failure {failure['code']}", failure["count"]] for failure in failures]
+    rows += [[f"step {row['step']} reminded/replies/booking_requests/bookings_made/came_back",
+              "/".join(str(row[name]) for name in ("reminded", "replies", "booking_requests", "bookings_made", "came_back"))]
+             for row in steps]
     rows += [[f"day {point['day'].isoformat()} sent/delivered/failed",
               f"{point['sent']}/{point['delivered']}/{point['failed']}"] for point in stats.messages_per_day(period)]
     response = Response(exporting.csv_lines(rows), mimetype="text/csv")
