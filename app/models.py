@@ -281,11 +281,13 @@ class Message(db.Model):
         # Covering indexes for the stats page: a month of a million messages is read from the
         # index alone, without visiting the table.
         sa.Index("ix_reminder_message_created_status", "created_at", "status"),
-        sa.Index("ix_reminder_message_sent_status_customer_step", "sent_at", "status", "customer_id", "step"),
+        sa.Index("ix_reminder_message_sent_status_customer", "sent_at", "status", "customer_id"),
         # A customer's messages (history pages), and their reminders in a period ("came back").
         sa.Index("ix_reminder_message_customer_sent_status", "customer_id", "sent_at", "status"),
         # A phone's latest reminder before a reply: the step the reply answers (stats per step).
         sa.Index("ix_reminder_message_phone_sent", "to_phone", "sent_at"),
+        # The customers each follow-up step reached in a period (stats per step).
+        sa.Index("ix_reminder_message_step_sent_status_customer", "step", "sent_at", "status", "customer_id"),
     )
 
 
@@ -438,3 +440,42 @@ class BookingRequest(db.Model):
     reply: Mapped["ChatMessage"] = sa.orm.relationship()
 
     __table_args__ = (sa.Index("ix_booking_request_status_created", "status", "created_at"),)
+
+
+class MainSystemEntry(db.Model):
+    """A plate and phone the workshop's main system knows (from a synchronised query or an uploaded export).
+
+    A customer whose plate or phone is here is reminded by the main system: batches, cron and the
+    API leave it out, so nobody gets two reminders. Each source's entries are replaced as a whole by
+    its next successful sync; `first_seen_at` and `seen_at` say since when and how recently.
+    """
+
+    __tablename__ = "main_system_entry"
+
+    DATABASE, FILE = "database", "file"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(sa.String(16))
+    nopol: Mapped[str | None] = mapped_column(sa.String(16), index=True)  # normalised like a customer's
+    phone: Mapped[str | None] = mapped_column(sa.String(16), index=True)  # 62…
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MainSystemSync(db.Model):
+    """One attempt to read the main system's list: when, from where, how many, or why it failed."""
+
+    __tablename__ = "main_system_sync"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(sa.String(16))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ok: Mapped[bool] = mapped_column(default=False)
+    rows_read: Mapped[int] = mapped_column(default=0)
+    entries: Mapped[int] = mapped_column(default=0)  # distinct plate/phone pairs kept
+    unreadable: Mapped[int] = mapped_column(default=0)  # rows with neither a valid plate nor a valid phone
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    filename: Mapped[str | None] = mapped_column(sa.String(200))
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="SET NULL"))
+
+    user: Mapped["User"] = sa.orm.relationship()

@@ -227,13 +227,13 @@ ARCHIVED_FIELDS = ("id", "customer_name", "nopol", "no_hp", "last_service", "nex
                    "reminder_sent_count", "last_reminder_sent", "notes", "opted_out", "created_at")
 
 
-def delete_customer(customer: Customer) -> CustomerArchive:
+def delete_customer(customer: Customer, action: str = "customer.delete") -> CustomerArchive:
     """Remove a customer from the list, keeping a copy under the same id in the archive.
 
     Its messages point at that id, so its history stays readable and the stats do not change.
     The plate is free again for a new customer.
     """
-    event = audit.record("customer.delete", customer, audit.differences(audit.snapshot(customer), {}))
+    event = audit.record(action, customer, audit.differences(audit.snapshot(customer), {}))
     archived = CustomerArchive(**{name: getattr(customer, name) for name in ARCHIVED_FIELDS},
                                deleted_by_id=event.user_id)
     db.session.add(archived)

@@ -29,11 +29,11 @@ def _link_sender():
     return sender
 
 
-def open_for_customer(customer: Customer, user) -> Message:
+def open_for_customer(customer: Customer, user, main_system_ok: bool = False) -> Message:
     """A person opens this customer's WhatsApp ("Kirim WA"): checked like every send, recorded as opened."""
     sender = _link_sender()
     normalize_phone(customer.no_hp)  # a number wa.me cannot open is refused before the lock is taken
-    reminders.check_can_send(sender, customer)
+    reminders.check_can_send(sender, customer, main_system_ok)
     message = Message(**reminders.message_for(customer, Message.MANUAL, user, sender.name))
     message.status, message.attempts = Message.OPENED, 1
     db.session.add(message)

@@ -125,6 +125,7 @@ REASONS = {
     "gave_up": _l("sudah dicoba berkali-kali tanpa hasil; kirim manual bila perlu"),
     "answered": _l("sudah membalas sejak pesan sebelumnya; langkah berikutnya tidak dikirim"),
     "serviced": _l("sudah servis sejak pesan sebelumnya"),
+    "main_system": _l("ada di sistem utama; diingatkan dari sana"),
 }
 
 
@@ -228,7 +229,23 @@ def plan_batch(days: int, only_active: bool, overdue_days: int = 0) -> Plan:
     later = set(result.steps) | {customer.id for customer, _ in result.left_out[reminded:]}
     result.left_out = [(customer, reason) for index, (customer, reason) in enumerate(result.left_out)
                        if not (index < reminded and reason == "already" and customer.id in later)]
+    _leave_out_main_system(result)
     return result
+
+
+def _leave_out_main_system(result: Plan):
+    """Customers the main system has are reminded by it: never by both."""
+    # Imported here: main_system reads sheets through the import, which needs these rules.
+    from app.services.main_system import known_ids
+
+    known = known_ids(result.to_send)
+    if not known:
+        return
+    result.left_out += [(customer, "main_system") for customer in result.to_send if customer.id in known]
+    result.to_send = [customer for customer in result.to_send if customer.id not in known]
+    for customer_id in known:
+        result.steps.pop(customer_id, None)
+        result.retry_ids.pop(customer_id, None)
 
 
 def _messages_by_key(keys: list[str]) -> dict:

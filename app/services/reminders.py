@@ -24,7 +24,7 @@ from flask_babel import lazy_gettext as _l
 from app import clock
 from app.extensions import db
 from app.models import Customer, Message, ReminderBatch
-from app.services import audit, grouping
+from app.services import audit, grouping, main_system
 from app.services import customers as customer_service
 from app.services.messages import render_message, template_params
 from app.services.refusal import Refused
@@ -330,20 +330,23 @@ def release_manual_lock(customer_id):
                        .execution_options(synchronize_session=False))
 
 
-def check_can_send(sender, customer: Customer):
-    """The rules of every send a person starts (provider, opted out, inactive); takes the one-minute lock."""
+def check_can_send(sender, customer: Customer, main_system_ok: bool = False):
+    """The rules of every send a person starts (provider, opted out, inactive, in the main system unless
+    confirmed); takes the one-minute lock."""
     if sender.problem:
         raise Refused(provider_problem_text(sender.problem))
     if customer.opted_out:
         raise Refused(_l("%(name)s sudah berhenti berlangganan; pengingat tidak dikirim.", name=customer.customer_name))
     if not customer.is_active:
         raise Refused(_l("%(name)s nonaktif; aktifkan dulu untuk mengirim pengingat.", name=customer.customer_name))
+    if not main_system_ok:
+        main_system.ask_before_sending(customer)
     if not _take_manual_lock(customer):
         raise Refused(_l("Pengingat untuk %(name)s baru saja dikirim. Tunggu satu menit sebelum mengirim lagi.",
                              name=customer.customer_name))
 
 
-def send_now(customer: Customer, user, trigger: str = Message.MANUAL) -> Message:
+def send_now(customer: Customer, user, trigger: str = Message.MANUAL, main_system_ok: bool = False) -> Message:
     """Send this customer's reminder now (row button, detail page, API).
 
     The message ends sent, failed (nothing went out) or unconfirmed (no answer in time).
@@ -353,7 +356,7 @@ def send_now(customer: Customer, user, trigger: str = Message.MANUAL) -> Message
         # With wa.me links a person sends in WhatsApp: only "Kirim WA" (opened, then confirmed)
         # may record it, never a request that claims it went out.
         raise Refused(_l("Dengan mode tautan wa.me, kirim lewat tombol Kirim WA lalu konfirmasi terkirim."))
-    check_can_send(sender, customer)
+    check_can_send(sender, customer, main_system_ok)
     message = Message(**message_for(customer, trigger, user, sender.name))
     db.session.add(message)
     db.session.flush()
@@ -381,7 +384,8 @@ def resend_unconfirmed(message: Message, user) -> Message:
     if customer is None:
         raise Refused(_l("Pelanggan ini sudah dihapus; pesan tidak dikirim ulang."))
     sender = provider()
-    check_can_send(sender, customer)
+    # The same message again, decided when it was first sent: the main system is not asked about twice.
+    check_can_send(sender, customer, main_system_ok=True)
     # Claimed with a conditional UPDATE: a second click, or a colleague's, sends nothing.
     claimed = db.session.execute(
         sa.update(Message).where(Message.id == message.id, Message.status == Message.UNCONFIRMED)

@@ -53,6 +53,10 @@ DEFAULTS = {
     "step3_on": 0,
     "step3_days": 7,
     "step3_message_template": DEFAULT_STEP3_MESSAGE,
+    # The main system's database and the query returning its plates and phones (empty: the
+    # environment's MAIN_DATABASE_URL / MAIN_SYSTEM_QUERY, see app/services/main_system.py).
+    "main_database_url": "",
+    "main_system_query": "",
 }
 
 

@@ -279,7 +279,7 @@ def _step_answered(phone, at):
             .order_by(Message.sent_at.desc()).limit(1).scalar_subquery())
 
 
-def _by_step(period: Period, came_back_by_step: dict) -> list[dict]:
+def _by_step(period: Period, reminded_customers: int, came_back_by_step: dict) -> list[dict]:
     """The loop for each step of the sequence that reached someone in the period: customers reminded,
     and the replies, booking requests, bookings made and returns that followed that step.
 
@@ -287,11 +287,19 @@ def _by_step(period: Period, came_back_by_step: dict) -> list[dict]:
     one that followed no reminder counts only in the totals.
     """
     start, end = period.utc_bounds
-    reminded = dict(db.session.execute(
-        sa.select(Message.step, sa.func.count(sa.distinct(Message.customer_id)))
-        .where(Message.sent_at >= start, Message.sent_at < end, Message.customer_id.isnot(None),
-               Message.status.in_(ACCEPTED))
-        .group_by(Message.step)).all())
+
+    def reminded_by(*steps):
+        return dict(db.session.execute(
+            sa.select(Message.step, sa.func.count(sa.distinct(Message.customer_id)))
+            .where(Message.step.in_(steps), Message.sent_at >= start, Message.sent_at < end,
+                   Message.customer_id.isnot(None), Message.status.in_(ACCEPTED))
+            .group_by(Message.step)).all())
+
+    # The follow-ups are few: each is a short range of its own index. Without them every reminded
+    # customer was reminded by step 1, which _came_back counted already; only with them is the month's
+    # bulk of first reminders counted again.
+    reminded = reminded_by(2, 3)
+    reminded.update(reminded_by(1) if reminded else {1: reminded_customers})
     reply_step = _step_answered(ChatMessage.phone, ChatMessage.at).label("step")
     replies = dict(db.session.execute(
         sa.select(reply_step, sa.func.count()).where(
@@ -304,7 +312,7 @@ def _by_step(period: Period, came_back_by_step: dict) -> list[dict]:
         .where(BookingRequest.kind == BookingRequest.BOOKING, BookingRequest.created_at >= start,
                BookingRequest.created_at < end)
         .group_by(booking_step)).all()}
-    steps = sorted({1, *reminded, *replies, *bookings, *came_back_by_step} - {None})
+    steps = sorted({*reminded, *replies, *bookings, *came_back_by_step} - {None})
     return [{"step": step, "reminded": reminded.get(step, 0), "replies": replies.get(step, 0),
              "booking_requests": bookings.get(step, (0, 0))[0], "bookings_made": bookings.get(step, (0, 0))[1],
              "came_back": came_back_by_step.get(step, 0)} for step in steps]
@@ -344,7 +352,7 @@ def summary(period: Period | None = None) -> Summary:
 @cached
 def _summary(period: Period) -> Summary:
     came_back = _came_back(period)
-    by_step = _by_step(period, came_back.pop("came_back_by_step"))
+    by_step = _by_step(period, came_back["reminded_customers"], came_back.pop("came_back_by_step"))
     return Summary(period_start=period.start.isoformat(), period_end=period.end.isoformat(),
                    **_count_customers(), **_count_messages(period), **came_back, **_loop(period), by_step=by_step,
                    top_failures=_top_failures(period), computed_at=clock.utcnow().isoformat(timespec="seconds"))
