@@ -63,6 +63,7 @@ def register_blueprints(app):
     from app.customers import bp as customers_bp
     from app.imports import bp as imports_bp
     from app.main import bp as main_bp
+    from app.main_system import bp as main_system_bp
     from app.reminders import bp as reminders_bp
     from app.replies import bp as replies_bp
     from app.settings import bp as settings_bp
@@ -83,6 +84,7 @@ def register_blueprints(app):
     app.register_blueprint(users_bp, url_prefix="/users")
     app.register_blueprint(settings_bp, url_prefix="/settings")
     app.register_blueprint(audit_bp, url_prefix="/audit")
+    app.register_blueprint(main_system_bp, url_prefix="/main-system")
 
 
 def register_request_hooks(app):
@@ -137,10 +139,11 @@ def register_templates(app):
 
 
 def register_cli(app):
-    from app.cli import backup_command, reminders_cli, restore_command, users_cli, worker_command
+    from app.cli import backup_command, main_system_cli, reminders_cli, restore_command, users_cli, worker_command
 
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
     app.cli.add_command(users_cli)
     app.cli.add_command(reminders_cli)
     app.cli.add_command(worker_command)
+    app.cli.add_command(main_system_cli)

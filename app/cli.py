@@ -218,3 +218,23 @@ def restore_command(path, yes):
         with sqlite3.connect(target) as live:
             backup.backup(live)
     click.echo(f"restored from {path}; run `flask db upgrade` if the backup is from an older version")
+
+
+@click.group("main-system", help="The workshop's main system, beside which this one runs.")
+def main_system_cli():
+    pass
+
+
+@main_system_cli.command("sync")
+@with_appcontext
+def main_system_sync_command():
+    """Read the main system's plates and phones (the cron entry point). Exit 1, the last list kept, when it fails."""
+    from app.services import audit, main_system
+
+    with audit.acting_as(audit.CRON):
+        attempt = main_system.sync_database()
+    if not attempt.ok:
+        click.echo(f"error: {attempt.error}", err=True)
+        sys.exit(1)
+    click.echo(f"main system: {attempt.entries} plates/phones from {attempt.rows_read} rows"
+               f"{f', {attempt.unreadable} rows without a valid plate or phone' if attempt.unreadable else ''}")

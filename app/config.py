@@ -82,6 +82,10 @@ class Config:
         self.WHATSAPP_RATE_PER_SECOND = _env("WHATSAPP_RATE_PER_SECOND")
         self.WHATSAPP_HTTP_TIMEOUT = float(_env("WHATSAPP_HTTP_TIMEOUT", "10"))
         self.STATS_CACHE_SECONDS = int(_env("STATS_CACHE_SECONDS", "60"))
+        # The workshop's main system, read only, and the SELECT returning its plates and phones
+        # (the manager may set both on /main-system/ instead).
+        self.MAIN_DATABASE_URL = _env("MAIN_DATABASE_URL")
+        self.MAIN_SYSTEM_QUERY = _env("MAIN_SYSTEM_QUERY")
         # A signed-in session ends after this long without a request (a working day by default).
         self.SESSION_IDLE_MINUTES = int(_env("SESSION_IDLE_MINUTES", "480"))
         # The cookie lives as long, renewed when the server notes activity (at most once a minute).

@@ -25,10 +25,14 @@ csrf = CSRFProtect()
 babel = Babel()
 
 
+class ForeignSqliteConnection(sqlite3.Connection):
+    """A connection to another application's SQLite file (the main system's): read as it is, never tuned."""
+
+
 @event.listens_for(Engine, "connect")
 def _tune_sqlite(dbapi_connection, _record):
     """WAL lets readers work while one process writes; the busy timeout makes writers wait, not fail."""
-    if not isinstance(dbapi_connection, sqlite3.Connection):
+    if not isinstance(dbapi_connection, sqlite3.Connection) or isinstance(dbapi_connection, ForeignSqliteConnection):
         return
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")

@@ -1,6 +1,6 @@
 from dataclasses import replace
 
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask import abort, flash, g, make_response, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -12,7 +12,7 @@ from app.customers.listing import list_args_of, list_query_from_request
 from app.extensions import db
 from app.htmx import is_htmx, render
 from app.models import Customer, Message
-from app.services import audit, conversations, link_queue, reminders
+from app.services import audit, conversations, link_queue, main_system, reminders
 from app.services import customers as service
 from app.services.customers import CustomerInvalid
 from app.services.formats import format_day, local_phone
@@ -25,6 +25,7 @@ def index():
     """The customer list: search as you type, filters, sort and pages (htmx swaps the results)."""
     query = list_query_from_request()
     result = service.list_customers(query)
+    g.listed_customers = result.items  # the rows ask, once for the page, which the main system has
     return render(
         "customers/index.html",
         "customers/partials/_results.html",
@@ -44,16 +45,17 @@ def whatsapp_link(customer_id):
     customer's page, a flash) answers and the script opens the X-WhatsApp-Url it is given.
     """
     customer = db.get_or_404(Customer, customer_id)
+    ask = False
     try:
-        message = link_queue.open_for_customer(customer, current_user)
+        message = link_queue.open_for_customer(customer, current_user, main_system_ok=_main_system_ok())
     except Refused as exc:
         db.session.rollback()
-        notice, url = exc.message, None
+        notice, url, ask = exc.message, None, isinstance(exc, main_system.InMainSystem)
     else:
         db.session.commit()
         notice, url = None, wa_link(message.to_phone, message.body)
     if is_htmx():
-        response = make_response(_link_answer(customer, notice))
+        response = make_response(_link_answer(customer, notice, ask=ask))
         if url:
             response.headers["X-WhatsApp-Url"] = url
         return response
@@ -62,12 +64,17 @@ def whatsapp_link(customer_id):
     return render_template("customers/whatsapp_refused.html", customer=customer, notice=notice), 409
 
 
-def _link_answer(customer, notice, ok=False):
+def _main_system_ok() -> bool:
+    """The person confirmed sending to a customer the main system has ("Tetap kirim")."""
+    return request.values.get("main_system_ok") == "1"
+
+
+def _link_answer(customer, notice, ok=False, ask=False):
     """The row that was clicked, or (from the customer's page, which reloads) a flash."""
     next_url = safe_next_url(request.values.get("next"))
     if request.headers.get("HX-Target") == f"customer-{customer.id}":
         return render_template("customers/partials/_row.html", customer=customer, next_url=next_url,
-                               notice=notice, notice_ok=ok)
+                               notice=notice, notice_ok=ok, ask_main_system=ask)
     if notice:
         flash(notice, "success" if ok else "error")
     return ""
@@ -128,9 +135,11 @@ def detail(customer_id):
         template = "customers/archived.html"
     if customer is None:
         abort(404)
-    thread = conversations.thread_view(customer.no_hp, reminders.provider()) if template == "customers/detail.html" else None
+    live = template == "customers/detail.html"
+    thread = conversations.thread_view(customer.no_hp, reminders.provider()) if live else None
     return render_template(template, customer=customer, history=reminders.customer_history(customer.id),
-                           changes=audit.customer_events(customer.id), thread=thread)
+                           changes=audit.customer_events(customer.id), thread=thread,
+                           in_main_system=live and main_system.is_known(customer))
 
 
 @bp.route("/<uuid:customer_id>/edit", methods=["GET", "POST"])
@@ -250,11 +259,12 @@ def restore(customer_id):
 def remind(customer_id):
     """Send this customer's reminder now; the row (or detail page) shows the outcome."""
     customer = db.get_or_404(Customer, customer_id)
+    ask = False
     try:
-        message = reminders.send_now(customer, current_user)
+        message = reminders.send_now(customer, current_user, main_system_ok=_main_system_ok())
     except Refused as exc:
         db.session.rollback()
-        notice, ok = exc.message, False
+        notice, ok, ask = exc.message, False, isinstance(exc, main_system.InMainSystem)
     else:
         ok = message.status == message.SENT
         if ok:
@@ -267,7 +277,7 @@ def remind(customer_id):
     next_url = safe_next_url(request.form.get("next"))
     if is_htmx():
         return render_template("customers/partials/_row.html", customer=customer, next_url=next_url,
-                               notice=notice, notice_ok=ok)
+                               notice=notice, notice_ok=ok, ask_main_system=ask)
     flash(notice, "success" if ok else "error")
     return redirect(next_url)
 

@@ -15,7 +15,7 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import escape
 
 from app import clock
-from app.services import link_queue, reminders
+from app.services import link_queue, main_system, reminders
 from app.services.customers import due_state
 from app.services.formats import format_day, format_moment
 
@@ -37,7 +37,8 @@ def row_texts() -> dict:
         "confirm_not_sent": _("Tidak jadi"),
         "overdue": _("lewat jadwal"), "soon": _("segera"), "active": _("Aktif"), "inactive": _("Nonaktif"),
         "more": _("Lainnya"), "last_service": _("Servis terakhir"), "next_service": _("Servis berikutnya"),
-        "reminders": _("Pengingat"),
+        "reminders": _("Pengingat"), "in_main_system": _("ada di sistem utama"),
+        "send_anyway": _("Tetap kirim"),
     }
 
 
@@ -54,6 +55,7 @@ class RowContext:
         self.zone = clock.local_zone()
         self.today = clock.today()
         self._awaiting = None
+        self._known = None
 
     def opened(self, customer):
         """The customer's message opened in WhatsApp and not yet confirmed (wa.me only), or None.
@@ -65,6 +67,13 @@ class RowContext:
         if self._awaiting is None:
             self._awaiting = link_queue.awaiting_confirmation()
         return self._awaiting.get(customer.id)
+
+    def in_main_system(self, customer) -> bool:
+        """Whether the main system has the customer's plate or phone: one query for the page's rows
+        (the list route leaves them in g.listed_customers), or for the one row an action returns."""
+        if self._known is None:
+            self._known = main_system.known_ids(g.get("listed_customers") or [customer])
+        return customer.id in self._known
 
     def view(self, customer) -> "RowView":
         """The row's own strings, in one call from the template (each call from Jinja has a cost)."""

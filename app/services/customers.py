@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from app import clock
 from app.extensions import db
 from app.models import Customer, CustomerArchive
-from app.services import audit
+from app.services import audit, main_system
 from app.services.normalize import (
     compact_plate,
     contains_pattern,
@@ -240,6 +240,14 @@ def delete_customer(customer: Customer, action: str = "customer.delete") -> Cust
     db.session.delete(customer)
     db.session.flush()
     return archived
+
+
+def archive_those_in_main_system() -> int:
+    """Archive every customer the main system now has (the hand-over's last step); each is audited and restorable."""
+    customers = main_system.known_customers()
+    for customer in customers:
+        delete_customer(customer, action="customer.moved_to_main_system")
+    return len(customers)
 
 
 def archived_customer(customer_id) -> CustomerArchive | None:

@@ -110,3 +110,15 @@ def template_rows() -> list[list]:
          _("Catatan"), _("Aktif")],
         ["Budi Santoso", "B 1234 XYZ", "0812 3456 7890", date(2026, 1, 15), date(2026, 7, 15), "walk-in", _("Ya")],
     ]
+
+
+# The columns of a hand-over to the main system: plain names a main system's import can map.
+HANDOVER_HEADERS = ["nopol", "nama", "no_hp", "servis_terakhir", "servis_berikutnya", "catatan"]
+
+
+def handover_rows(customers: Iterable[Customer]) -> Iterator[list]:
+    """Chosen customers in the main system's columns ("Pindahkan ke sistem utama")."""
+    yield HANDOVER_HEADERS
+    for customer in customers:
+        yield [customer.nopol, customer.customer_name, local_phone(customer.no_hp), customer.last_service,
+               customer.next_service, customer.notes]

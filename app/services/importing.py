@@ -21,8 +21,9 @@ from sqlalchemy.exc import IntegrityError
 from app import clock
 from app.extensions import db
 from app.models import Customer, ImportBatch
-from app.services import audit
+from app.services import audit, main_system
 from app.services.customers import CustomerInvalid, fill_next_service, validate_fields
+from app.services.headers import find_header
 from app.services.normalize import parse_date, parse_yes_no
 from app.services.refusal import Refused
 from app.services.settings import service_interval_months
@@ -40,24 +41,6 @@ FIELD_LABELS = {
     "notes": _l("Catatan"),
     "is_active": _l("Aktif"),
 }
-# Header names people use, compared without case, spaces or punctuation.
-ALIASES = {
-    "customer_name": ["nama", "namapelanggan", "pelanggan", "namakonsumen", "konsumen", "namacustomer",
-                      "customer", "customername", "name", "namalengkap"],
-    "nopol": ["nopol", "nopolisi", "nomorpolisi", "platnomor", "nomorplat", "noplat", "plat", "platno",
-              "tnkb", "nomorkendaraan", "nokendaraan", "licenseplate", "plate", "platenumber"],
-    "no_hp": ["nohp", "hp", "whatsapp", "nowa", "wa", "nomorwa", "nomorhp", "nohpwa", "nowhatsapp",
-              "nohpwhatsapp", "telepon", "telp", "notelp", "notelepon", "nomortelepon", "ponsel", "handphone",
-              "phone", "phonenumber", "mobile"],
-    "last_service": ["servisterakhir", "tglservisterakhir", "tanggalservisterakhir", "terakhirservis",
-                     "servicesterakhir", "lastservice", "lastservicedate"],
-    "next_service": ["servisberikutnya", "tglservisberikutnya", "tanggalservisberikutnya", "jadwalservis",
-                     "jadwalservisberikutnya", "servisselanjutnya", "nextservice", "nextservicedate"],
-    "notes": ["catatan", "keterangan", "ket", "notes", "note", "remarks", "remark"],
-    "is_active": ["aktif", "isactive", "active", "statusaktif"],
-}
-_ALIAS_FIELD = {alias: name for name, aliases in ALIASES.items() for alias in aliases}
-HEADER_SEARCH_ROWS = 30
 PREVIEW_EXPIRES = timedelta(hours=24)
 ON_EXISTING = ("skip", "update")
 MODES = ("valid_only", "all_or_nothing")
@@ -66,31 +49,6 @@ NEW, UPDATE, UNCHANGED, ERROR, DUPLICATE = "new", "update", "unchanged", "error"
 REFUSED = (ERROR, DUPLICATE)
 
 
-
-
-def header_key(text: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", str(text).lower())
-
-
-def field_for_header(text: str) -> str | None:
-    return _ALIAS_FIELD.get(header_key(text))
-
-
-def find_header(rows: list[list[str]]) -> tuple[int, dict[str, int]] | None:
-    """The header row (the one naming the most known columns) and its mapping.
-
-    A header that names only some columns is still a header: the preview asks for the rest.
-    """
-    best = None
-    for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        mapping = {}
-        for column, cell in enumerate(row):
-            name = field_for_header(cell)
-            if name and name not in mapping:
-                mapping[name] = column
-        if mapping and (best is None or len(mapping) > len(best[1])):
-            best = (index, mapping)
-    return best
 
 
 # --- the stored state of one import ------------------------------------------------------------
@@ -106,6 +64,7 @@ class Outcome:
     changes: dict = field(default_factory=dict)  # field -> [old, new] for updates
     customer_id: str | None = None
     cells: list | None = None  # the sheet row itself, kept for refused rows (to show and download)
+    in_main_system: bool = False  # the main system has this plate or phone: it reminds them already
 
     @property
     def renames(self) -> bool:
@@ -140,6 +99,10 @@ class ImportState:
 
     def counts(self) -> dict:
         return {status: self.count(status) for status in (NEW, UPDATE, UNCHANGED, ERROR, DUPLICATE)}
+
+    def in_main_system(self) -> int:
+        """Rows the main system has (plate or phone): imported, they are still left out of the batches."""
+        return sum(1 for outcome in self.outcomes if outcome.in_main_system)
 
     def needing_a_look(self) -> int:
         """Updates that rename a customer or move a service date back: "Perbarui" would overwrite them."""
@@ -270,6 +233,17 @@ def compare_with_database(state: ImportState):
         outcome.status = UPDATE if changes else UNCHANGED
         outcome.changes = changes
         outcome.customer_id = str(customer.id)
+    _flag_main_system(candidates)
+
+
+def _flag_main_system(outcomes: list[Outcome]):
+    """Mark the rows whose plate or phone the main system has."""
+    if not outcomes or not main_system.has_entries():
+        return
+    plates, phones = main_system.known_plates_and_phones([outcome.values.get("nopol") for outcome in outcomes],
+                                                         [outcome.values.get("no_hp") for outcome in outcomes])
+    for outcome in outcomes:
+        outcome.in_main_system = outcome.values.get("nopol") in plates or outcome.values.get("no_hp") in phones
 
 
 def _existing_by_plate(plates: list[str]) -> dict:

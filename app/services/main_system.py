@@ -11,6 +11,7 @@ was read completely: a sync that fails (wrong address, bad query, unreadable fil
 leaves the last good list as it was.
 """
 import re
+import sqlite3
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -19,10 +20,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.pool import NullPool
 
 from app import clock
-from app.extensions import db
+from app.extensions import ForeignSqliteConnection, db
 from app.models import Customer, MainSystemEntry, MainSystemSync
 from app.services import audit
-from app.services.importing import ALIASES, find_header, header_key
+from app.services.headers import ALIASES, find_header, header_key
 from app.services.normalize import normalize_phone, normalize_plate
 from app.services.refusal import Refused
 from app.services.settings import get_setting
@@ -72,9 +73,9 @@ def check_query(query: str) -> str:
     """A query the manager typed: one SELECT (or WITH … SELECT), nothing else."""
     text = (query or "").strip().rstrip(";").strip()
     if not text:
-        raise Refused(_l("Query wajib diisi."))
+        raise Refused(_l("Perintah SQL wajib diisi."))
     if not _READ_STATEMENT.match(text) or ";" in text:
-        raise Refused(_l("Query harus satu perintah SELECT yang membaca nomor polisi dan no. HP."))
+        raise Refused(_l("Perintah SQL harus satu SELECT yang membaca nomor polisi dan no. HP."))
     return text
 
 
@@ -110,9 +111,11 @@ def _engine(url: str) -> sa.Engine:
     """An engine of its own (no pool kept) that cannot create or change the main system's database."""
     address = sa.engine.make_url(url)
     if address.get_backend_name() == "sqlite":
-        # Read-only, and a wrong path is an error instead of a new empty database.
-        address = sa.engine.URL.create("sqlite", database=f"file:{address.database}?mode=ro", query={"uri": "true"})
-        return sa.create_engine(address, poolclass=NullPool)
+        # Read-only, and a wrong path is an error instead of a new empty database; not put in WAL mode
+        # like ours (ForeignSqliteConnection): the file belongs to the main system.
+        path = f"file:{address.database}?mode=ro"
+        return sa.create_engine("sqlite://", poolclass=NullPool, creator=lambda: sqlite3.connect(
+            path, uri=True, factory=ForeignSqliteConnection, timeout=10))
     connect_args = {"connect_timeout": 10} if address.get_backend_name() == "postgresql" else {}
     return sa.create_engine(address, poolclass=NullPool, connect_args=connect_args)
 
@@ -132,15 +135,15 @@ def read_database(url: str, query: str) -> tuple[list[str], list[tuple]]:
     except sa.exc.OperationalError as exc:
         if "connect" in str(exc).lower() or "unable to open" in str(exc).lower():
             raise Refused(_l("Tidak bisa terhubung ke database sistem utama: %(error)s", error=_first_line(exc))) from None
-        raise Refused(_l("Query sistem utama gagal: %(error)s", error=_first_line(exc))) from None
+        raise Refused(_l("Perintah SQL sistem utama gagal: %(error)s", error=_first_line(exc))) from None
     except sa.exc.ResourceClosedError:
-        raise Refused(_l("Query sistem utama tidak mengembalikan baris. Gunakan SELECT.")) from None
+        raise Refused(_l("Perintah SQL sistem utama tidak mengembalikan baris. Gunakan SELECT.")) from None
     except sa.exc.DBAPIError as exc:
-        raise Refused(_l("Query sistem utama gagal: %(error)s", error=_first_line(exc))) from None
+        raise Refused(_l("Perintah SQL sistem utama gagal: %(error)s", error=_first_line(exc))) from None
     finally:
         engine.dispose()
     if len(rows) > MAX_ROWS:
-        raise Refused(_l("Sistem utama mengembalikan lebih dari %(n)s baris; batasi query-nya.",
+        raise Refused(_l("Sistem utama mengembalikan lebih dari %(n)s baris; batasi perintah SQL-nya.",
                          n=f"{MAX_ROWS:,}".replace(",", ".")))
     return columns, [tuple(row) for row in rows]
 
@@ -222,7 +225,7 @@ def sync_database(user=None) -> MainSystemSync:
 
     def read():
         if not settings.configured:
-            raise Refused(_l("Database sistem utama belum diatur: isi alamat database dan query-nya."))
+            raise Refused(_l("Database sistem utama belum diatur: isi alamat database dan perintah SQL-nya."))
         return read_database(settings.url, check_query(settings.query))
 
     return _sync(MainSystemEntry.DATABASE, user, read)
@@ -316,17 +319,6 @@ def known_customers(limit: int | None = None) -> list[Customer]:
 
 def count_known_customers() -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(Customer).where(in_main_system()))
-
-
-def archive_known(user=None) -> int:
-    """Archive every customer the main system now has (the hand-over's last step); each is audited and restorable."""
-    from app.services.customers import delete_customer
-
-    customers = known_customers()
-    for customer in customers:
-        delete_customer(customer, action="customer.moved_to_main_system")
-    db.session.commit()
-    return len(customers)
 
 
 def overview() -> dict:

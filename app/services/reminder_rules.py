@@ -25,6 +25,7 @@ from flask_babel import lazy_gettext as _l
 from app import clock
 from app.extensions import db
 from app.models import ChatMessage, Customer, Message
+from app.services import main_system
 from app.services.normalize import normalize_phone
 from app.services.refusal import Refused
 from app.services.settings import get_setting
@@ -235,10 +236,7 @@ def plan_batch(days: int, only_active: bool, overdue_days: int = 0) -> Plan:
 
 def _leave_out_main_system(result: Plan):
     """Customers the main system has are reminded by it: never by both."""
-    # Imported here: main_system reads sheets through the import, which needs these rules.
-    from app.services.main_system import known_ids
-
-    known = known_ids(result.to_send)
+    known = main_system.known_ids(result.to_send)
     if not known:
         return
     result.left_out += [(customer, "main_system") for customer in result.to_send if customer.id in known]
