@@ -98,6 +98,10 @@ def send_command(days, dry_run, include_inactive, include_overdue, overdue_days)
         click.echo(f"quiet hours ({get_setting('quiet_start')}-{get_setting('quiet_end')} only): nothing sent")
         click.echo("sent: 0, failed: 0, skipped: 0")
         return
+    # Batches a personal number's cap or sending hours paused go on first, here (the cron may be
+    # the only process running): the cap counts their messages before the new batch's.
+    for paused in batch_runner.due_to_resume():
+        batch_runner.run_batch(paused)
     batch_runner.resume_stale()
     reminders.settle_abandoned_sends()
     with audit.acting_as(audit.CRON):
@@ -106,7 +110,11 @@ def send_command(days, dry_run, include_inactive, include_overdue, overdue_days)
     batch_runner.run_batch(batch.id)
     db.session.refresh(batch)
     progress = reminders.batch_progress(batch)
-    if batch.stop_reason:
+    # Paused by a personal number's cap or sending hours: not a failure, it goes on by itself.
+    paused = batch.status == batch.STOPPED and batch.resume_after is not None
+    if paused:
+        click.echo(f"paused: {batch.stop_reason}")
+    elif batch.stop_reason:
         click.echo(f"stopped: {batch.stop_reason}", err=True)
     if progress.unconfirmed:
         click.echo(f"unconfirmed: {progress.unconfirmed} (no answer in time; not resent: check them on /reminders/)")
@@ -114,7 +122,7 @@ def send_command(days, dry_run, include_inactive, include_overdue, overdue_days)
     if set(steps) - {1}:
         click.echo("by step: " + ", ".join(f"step {step}: {count}" for step, count in sorted(steps.items())))
     click.echo(f"sent: {progress.sent}, failed: {progress.failed}, skipped: {progress.skipped}")
-    if batch.stop_reason:
+    if batch.stop_reason and not paused:
         sys.exit(1)
 
 

@@ -79,6 +79,11 @@ class Config:
         self.FONNTE_BASE_URL = _env("FONNTE_BASE_URL", "https://api.fonnte.com")
         self.FONNTE_TOKEN = _env("FONNTE_TOKEN")
         self.FONNTE_WEBHOOK_SECRET = _env("FONNTE_WEBHOOK_SECRET")
+        # WAHA, the self-hosted gateway on the workshop's own number (docs/waha.md).
+        self.WAHA_BASE_URL = _env("WAHA_BASE_URL")
+        self.WAHA_API_KEY = _env("WAHA_API_KEY")
+        self.WAHA_SESSION = _env("WAHA_SESSION", "default")
+        self.WAHA_WEBHOOK_HMAC_KEY = _env("WAHA_WEBHOOK_HMAC_KEY")
         self.WHATSAPP_RATE_PER_SECOND = _env("WHATSAPP_RATE_PER_SECOND")
         self.WHATSAPP_HTTP_TIMEOUT = float(_env("WHATSAPP_HTTP_TIMEOUT", "10"))
         self.STATS_CACHE_SECONDS = int(_env("STATS_CACHE_SECONDS", "60"))

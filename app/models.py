@@ -216,6 +216,9 @@ class ReminderBatch(db.Model):
     # A running batch whose heartbeat is old has lost its runner and may be taken over.
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     runner: Mapped[str | None] = mapped_column(sa.String(64))
+    # A batch stopped by the day's cap or the end of the sending hours (a personal number) carries
+    # on by itself from this moment.
+    resume_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped["User | None"] = sa.orm.relationship()
 

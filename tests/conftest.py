@@ -175,7 +175,24 @@ def fonnte(app):
 
     fake = FakeFonnte()
     app.config.update(WHATSAPP_PROVIDER="fonnte", FONNTE_BASE_URL=fake.url, FONNTE_TOKEN=fake.token,
-                      WHATSAPP_HTTP_TIMEOUT=0.5)
+                      WHATSAPP_HTTP_TIMEOUT=0.5, CLOCK_SLEEPS_BY_SHIFTING=True)
+    # The workshop's own number sends only inside the sending hours (08:00-20:00), paced on the
+    # app's clock: the 8-20 s pauses between messages move it forward instead of taking time.
+    set_local_time(app, 10, 0)
+    yield fake
+    fake.close()
+
+
+@pytest.fixture
+def waha(app):
+    """The app sending through a fake WAHA on the workshop's own number (paced like Fonnte, see above)."""
+    from tests.fakes import FakeWaha
+
+    fake = FakeWaha()
+    app.config.update(WHATSAPP_PROVIDER="waha", WAHA_BASE_URL=fake.url, WAHA_API_KEY=fake.api_key,
+                      WAHA_SESSION=fake.session, WAHA_WEBHOOK_HMAC_KEY="waha-hmac-key", WHATSAPP_HTTP_TIMEOUT=0.5,
+                      CLOCK_SLEEPS_BY_SHIFTING=True)
+    set_local_time(app, 10, 0)
     yield fake
     fake.close()
 

@@ -22,10 +22,15 @@ class FakeServer:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                self.respond(*fake.answer_get(self.path, dict(self.headers)))
+
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
-                status, payload, headers = fake.handle(self.path, dict(self.headers), body)
+                self.respond(*fake.handle(self.path, dict(self.headers), body))
+
+            def respond(self, status, payload, headers):
                 data = json.dumps(payload).encode()
                 try:
                     self.send_response(status)
@@ -60,6 +65,9 @@ class FakeServer:
     def close(self):
         self.server.shutdown()
         self.server.server_close()
+
+    def answer_get(self, path, headers):
+        return 404, {"message": "Cannot GET " + path, "statusCode": 404}, None
 
     def script(self, recipient, *answers):
         """The next answers for this recipient: "ok", ("error", code, http_status), ("timeout", s)."""
@@ -154,6 +162,111 @@ class FakeFonnte(FakeServer):
                          "requestid": 2937124, "Status": True, "target": [form["target"]]}, None
         _, reason, status = answer
         return status, {"reason": reason, "status": False, "requestid": 2937126}, None
+
+
+class FakeWaha(FakeServer):
+    """WAHA (docs/waha.md): POST /api/sendText with X-Api-Key, GET /api/sessions/{session} and the lids API.
+
+    Answers as WAHA 2025.10 with the default WEBJS engine: 201 with the message object (its id an
+    object with `_serialized`); 401 for a wrong key; 422 with the session's status while the phone is
+    not connected (`self.status`); scripted 500s (WhatsApp's refusals) and 429s (a proxy in front).
+    """
+
+    def __init__(self, api_key="waha-key", session="default"):
+        super().__init__()
+        self.api_key, self.session = api_key, session
+        self.status = "WORKING"
+        self.me = "6281100000000"
+        self.lids = {}  # "123@lid" -> "62…@c.us"
+        self.ids = itertools.count(1)
+
+    def _authorised(self, headers):
+        return headers.get("X-Api-Key") == self.api_key
+
+    def answer_get(self, path, headers):
+        if not self._authorised(headers):
+            return 401, {"message": "Unauthorized", "statusCode": 401}, None
+        path = urlsplit(path).path
+        if path == f"/api/sessions/{self.session}":
+            me = {"id": f"{self.me}@c.us", "pushName": "Bengkel"} if self.status == "WORKING" else None
+            return 200, {"name": self.session, "status": self.status, "config": {"webhooks": []}, "me": me,
+                         "engine": {"engine": "WEBJS"}}, None
+        if path.startswith(f"/api/{self.session}/lids/"):
+            lid = path.rsplit("/", 1)[1].split("%40")[0].split("@")[0] + "@lid"
+            return 200, {"lid": lid, "pn": self.lids.get(lid)}, None
+        return 404, {"message": "Session not found", "error": "Not Found", "statusCode": 404}, None
+
+    def answer(self, path, headers, body):
+        payload = json.loads(body or b"{}")
+        with self.lock:
+            self.requests.append({"path": path, "headers": headers, "json": payload})
+        if not self._authorised(headers):
+            return 401, {"message": "Unauthorized", "statusCode": 401}, None
+        if path != "/api/sendText":
+            return 404, {"message": f"Cannot POST {path}", "error": "Not Found", "statusCode": 404}, None
+        if payload.get("session") != self.session:
+            return 422, {"error": f'Session "{payload.get("session")}" does not exist',
+                         "session": payload.get("session")}, None
+        if self.status != "WORKING":
+            return 422, {"error": "Session status is not as expected. Try again later or restart the session",
+                         "session": self.session, "status": self.status, "expected": ["WORKING"]}, None
+        chat = payload.get("chatId", "")
+        answer = self.next_answer(chat.removesuffix("@c.us"))
+        if answer in ("ok", "accepted"):
+            with self.lock:
+                if answer == "ok":
+                    self.accepted[chat.removesuffix("@c.us")] += 1
+                key = f"3EB0{next(self.ids):018X}"
+            serialized = f"true_{chat}_{key}"
+            ids = {"fromMe": True, "remote": chat, "id": key, "_serialized": serialized}
+            return 201, {"_data": {"id": ids, "body": payload.get("text"), "type": "chat", "ack": 0},
+                         "id": ids, "ack": 0, "hasMedia": False, "body": payload.get("text"), "type": "chat",
+                         "timestamp": int(time.time()), "from": f"{self.me}@c.us", "to": chat, "fromMe": True}, None
+        _, code, status = answer
+        if status == 429:
+            return 429, {"message": "Too Many Requests", "statusCode": 429}, {"Retry-After": "1"}
+        return status, {"statusCode": status, "timestamp": "2026-11-25T03:00:00.000Z",
+                        "exception": {"message": f"2 UNKNOWN: server returned error {code}", "name": "Error"},
+                        "request": {"path": path, "method": "POST"}, "version": {"engine": "WEBJS", "tier": "CORE"}}, None
+
+
+def waha_event(event: str, payload: dict, *, session: str = "default", timestamp_ms: int) -> dict:
+    """A WAHA webhook envelope (docs/waha.md): id, timestamp in ms, event, session, me, payload, engine."""
+    return {"id": f"evt_{timestamp_ms:026d}", "timestamp": timestamp_ms, "event": event, "session": session,
+            "metadata": {}, "me": {"id": "6281100000000@c.us", "pushName": "Bengkel"}, "payload": payload,
+            "engine": "WEBJS", "environment": {"version": "2025.10.4", "engine": "WEBJS", "tier": "CORE", "browser": None}}
+
+
+def waha_message(sender: str, message_id: str, text: str, *, timestamp: int, name: str = "Pelanggan", **extra) -> dict:
+    """The `message` payload of a customer's message (WEBJS: `from` is the sender)."""
+    return {"id": f"false_{sender}_{message_id}", "timestamp": timestamp, "from": sender, "fromMe": False,
+            "source": "app", "to": "6281100000000@c.us", "body": text, "hasMedia": False, "media": None, "ack": 1,
+            "ackName": "SERVER", "replyTo": None, "_data": {"notifyName": name}, **extra}
+
+
+def waha_ack(serialized_id: str, ack: int) -> dict:
+    names = {-1: "ERROR", 0: "PENDING", 1: "SERVER", 2: "DEVICE", 3: "READ", 4: "PLAYED"}
+    chat = serialized_id.split("_")[1]
+    return {"id": serialized_id, "from": chat, "to": chat, "participant": None, "fromMe": True, "ack": ack,
+            "ackName": names[ack]}
+
+
+def waha_body(envelope: dict) -> bytes:
+    """The body as WAHA writes it (JSON.stringify: compact, UTF-8)."""
+    return json.dumps(envelope, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def waha_signature(body: bytes, key: str) -> str:
+    return hmac.new(key.encode(), body, hashlib.sha512).hexdigest()
+
+
+def deliver_waha(url: str, envelope: dict, key: str):
+    """POST a webhook as WAHA's WebhookSender does: compact JSON, X-Webhook-Hmac (SHA-512 hex) and its headers."""
+    body = waha_body(envelope)
+    return requests.post(url, data=body, timeout=10, headers={
+        "content-type": "application/json", "X-Webhook-Request-Id": "01JYEWPAVW2NS6GC9J48TA562T",
+        "X-Webhook-Timestamp": str(envelope["timestamp"]), "X-Webhook-Hmac": waha_signature(body, key),
+        "X-Webhook-Hmac-Algorithm": "sha512", "User-Agent": "WAHA/2025.10.4"})
 
 
 # --- what the providers send us (webhooks) ---------------------------------------------------------

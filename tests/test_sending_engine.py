@@ -185,11 +185,12 @@ def test_one_off_send_rides_out_a_rate_limit_and_a_server_error(app, client, sta
 
 def test_one_off_send_reports_when_the_rate_limit_outlasts_the_budget(app, client, staff, cloud_api, due_customers):
     [phone] = due_customers(1)
-    app.config["ONE_OFF_RETRY_SECONDS"] = 1.5
+    # Retry-After 1 s fits once in a 1.9 s budget (whenever the first answer takes under 0.9 s, so a
+    # busy machine does not change the count) and never twice: two requests, then the person is told.
+    app.config["ONE_OFF_RETRY_SECONDS"] = 1.9
     cloud_api.script("+" + phone, *[("error", 130429, 429)] * 10)  # Retry-After: 1
     page = _send_row(client, _customer(app, phone))
     assert "Gagal mengirim" in page and "130429" in page
-    # Retry-After 1 s fits once in the 1.5 s budget: two requests, then the person is told.
     assert len(cloud_api.requests) == 2 and cloud_api.accepted[phone] == 0
 
 

@@ -9,7 +9,7 @@ from app.htmx import is_htmx, redirect_page, render
 from app.models import Message, ReminderBatch
 from app.reminders import bp
 from app.reminders.forms import BatchForm
-from app.services import link_queue, reminder_rules, reminders
+from app.services import link_queue, reminder_rules, reminders, safe_sending
 from app.services.batch_runner import launch, resume_stale
 from app.services.refusal import Refused
 from app.services.reminder_rules import REASONS
@@ -76,8 +76,12 @@ def _batch_or_404(batch_id) -> ReminderBatch:
 
 def _batch_context(batch):
     provider = reminders.provider()
-    context = {"batch": batch, "progress": reminders.batch_progress(batch), "provider": provider,
+    progress = reminders.batch_progress(batch)
+    context = {"batch": batch, "progress": progress, "provider": provider,
                "unconfirmed_explanation": reminders.UNCONFIRMED_EXPLANATION}
+    if batch.status in (ReminderBatch.PENDING, ReminderBatch.RUNNING) or batch.resume_after:
+        # A personal number sends slowly on purpose: say when it should be done.
+        context["finish"] = safe_sending.estimated_finish(provider, progress.queued + progress.sending)
     if provider.interactive and batch.provider == provider.name:
         context["opened"] = link_queue.opened_in_queue(batch)
         context["current"] = link_queue.next_in_queue(batch)

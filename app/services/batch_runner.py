@@ -20,11 +20,16 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 
 from app import clock
 from app.extensions import db
 from app.models import Message, ReminderBatch
+from app.services import safe_sending
+from app.services.formats import format_moment
+from app.services.reminder_rules import outside_sending_hours
 from app.services.reminders import mark_interrupted, provider, provider_problem_text, record_result
+from app.services.settings import get_setting
 from app.whatsapp.base import OutgoingMessage
 
 logger = logging.getLogger(__name__)
@@ -145,6 +150,28 @@ def run_batch(batch_id: int) -> ReminderBatch | None:
         db.session.commit()
         return batch
     _mark_unconfirmed(batch_id)
+    resume_after = None
+    not_ready = sender.ready_problem()
+    if not_ready:
+        stop_reason = not_ready  # one clear message instead of every customer failing
+    elif sender.personal_number:
+        stop_reason, resume_after = _run_paced(batch_id, runner, sender)
+    else:
+        stop_reason = _run_concurrent(batch_id, runner, sender)
+    batch = db.session.get(ReminderBatch, batch_id)
+    db.session.refresh(batch)
+    if batch.runner == runner and batch.status == ReminderBatch.RUNNING:
+        if stop_reason and stop_reason != "taken over":
+            batch.status, batch.stop_reason, batch.resume_after = ReminderBatch.STOPPED, stop_reason, resume_after
+        else:
+            batch.status = ReminderBatch.DONE
+        batch.finished_at = clock.utcnow()
+        db.session.commit()
+    return batch
+
+
+def _run_concurrent(batch_id: int, runner: str, sender) -> str | None:
+    """Send at the provider's rate on worker threads (an API that allows it); returns why it stopped, if it did."""
     limiter = RateLimiter(sender.rate)
     workers = max(2, min(32, math.ceil(sender.rate * 2)))
     claim_size = max(1, math.ceil(sender.rate / 5))
@@ -180,16 +207,61 @@ def run_batch(batch_id: int) -> ReminderBatch | None:
                 break
             pause = (earliest - clock.utcnow()).total_seconds() if earliest else 0.05
             time.sleep(min(max(pause, 0.05), HEARTBEAT_EVERY))
-    batch = db.session.get(ReminderBatch, batch_id)
-    db.session.refresh(batch)
-    if batch.runner == runner and batch.status == ReminderBatch.RUNNING:
-        if stop_reason and stop_reason != "taken over":
-            batch.status, batch.stop_reason = ReminderBatch.STOPPED, stop_reason
-        else:
-            batch.status = ReminderBatch.DONE
-        batch.finished_at = clock.utcnow()
+    return stop_reason
+
+
+def _pause(batch_id: int, runner: str, seconds: float) -> bool:
+    """Wait on the app's clock, keeping the claim alive; False when the batch was stopped or taken over."""
+    while seconds > 0:
+        step = min(seconds, HEARTBEAT_EVERY)
+        clock.sleep(step)
+        seconds -= step
+        if not _beat(batch_id, runner):
+            return False
+    return True
+
+
+def _hold(sender) -> tuple[str, object] | None:
+    """Why a personal number must not send now (sending hours, the day's cap), and when it may again."""
+    locale, zone = "id", clock.local_zone()
+    if outside_sending_hours(clock.local_now()):
+        when = safe_sending.next_sending_start()
+        return (_("Di luar jam kirim (%(hours)s); dilanjutkan otomatis %(when)s.", hours=safe_sending.hours_text(),
+                  when=format_moment(when, locale, zone)), when)
+    if safe_sending.left_today(sender.name) <= 0:
+        when = safe_sending.next_day_start()
+        return (_("Batas %(cap)d pesan sehari dari nomor ini tercapai; sisanya dikirim otomatis %(when)s.",
+                  cap=get_setting("daily_cap"), when=format_moment(when, locale, zone)), when)
+    return None
+
+
+def _run_paced(batch_id: int, runner: str, sender) -> tuple[str | None, object]:
+    """One message at a time with a random pause before each but the first, inside the sending hours
+    and under the day's cap (a personal number); returns why it stopped and when it may go on."""
+    first = True
+    while True:
+        waiting, earliest = _waiting(batch_id)
+        if not waiting:
+            return None, None
+        if not first and not _pause(batch_id, runner, safe_sending.pause_seconds()):
+            return "taken over", None
+        first = False
+        hold = _hold(sender)  # after the pause: it may have ended the sending hours
+        if hold:
+            return hold
+        [message] = _claim_messages(batch_id, 1) or [None]
+        if message is None:  # only retries due later are left
+            pause = (earliest - clock.utcnow()).total_seconds() if earliest else HEARTBEAT_EVERY
+            if not _pause(batch_id, runner, min(max(pause, 0.05), HEARTBEAT_EVERY)):
+                return "taken over", None
+            continue
+        outgoing = OutgoingMessage(message.to_phone, message.body, json.loads(message.template_params or "[]"))
+        reason = record_result(message, sender.send(outgoing), automatic=True)
         db.session.commit()
-    return batch
+        if reason:
+            return reason, None
+        if not _beat(batch_id, runner):
+            return "taken over", None
 
 
 def stale_batches() -> list[int]:
@@ -230,7 +302,20 @@ def _run_in_thread(app, batch_id: int):
             logger.exception("reminder batch %s failed", batch_id)
 
 
+def due_to_resume() -> list[int]:
+    """Batches a personal number's cap or sending hours stopped, whose time to go on has come; made pending."""
+    ids = list(db.session.scalars(sa.select(ReminderBatch.id).where(
+        ReminderBatch.status == ReminderBatch.STOPPED, ReminderBatch.resume_after <= clock.utcnow())))
+    for batch_id in ids:
+        db.session.execute(
+            sa.update(ReminderBatch).where(ReminderBatch.id == batch_id, ReminderBatch.status == ReminderBatch.STOPPED)
+            .values(status=ReminderBatch.PENDING, stop_reason=None, resume_after=None)
+            .execution_options(synchronize_session=False))
+    db.session.commit()
+    return ids
+
+
 def resume_stale():
-    """Take over batches whose runner died (called on progress polls and by cron)."""
-    for batch_id in stale_batches():
+    """Take over batches whose runner died, and go on with those paused until now (progress polls, cron)."""
+    for batch_id in stale_batches() + due_to_resume():
         launch(batch_id)

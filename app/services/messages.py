@@ -1,4 +1,12 @@
-"""The reminder text: placeholders the manager can use, checking them, and filling them in."""
+"""The reminder text: placeholders the manager can use, checking them, and filling them in.
+
+A text may also hold alternatives, `{Halo|Hai|Selamat pagi}`: each customer gets one of them (always
+the same one for the same customer and service date, so the preview shows what is sent). Messages
+that are not all word for word the same look less like a machine's to WhatsApp, which matters for
+a workshop's own number (WAHA, Fonnte).
+"""
+import random
+import re
 import string
 from datetime import timedelta
 
@@ -15,6 +23,17 @@ from app.services.settings import get_setting
 
 PLACEHOLDERS = ("nama", "nopol", "servis_berikutnya", "servis_terakhir", "bengkel", "wa_bengkel")
 MAX_LENGTH = 1000
+_ALTERNATIVES = re.compile(r"\{([^{}|]*(?:\|[^{}|]*)+)\}")
+
+
+def choose_alternatives(text: str, seed: str) -> str:
+    """`{Halo|Hai}` → one of them, the same one for the same seed."""
+    chooser = random.Random(seed)
+    return _ALTERNATIVES.sub(lambda match: chooser.choice(match.group(1).split("|")).strip(), text)
+
+
+def _seed(customer) -> str:
+    return f"{customer.id or customer.nopol}:{customer.next_service}"
 
 
 def check_template(text: str) -> str:
@@ -25,7 +44,8 @@ def check_template(text: str) -> str:
     if len(text) > MAX_LENGTH:
         raise Refused(_l("Teks pesan terlalu panjang (maks. %(n)d karakter).", n=MAX_LENGTH))
     try:
-        names = [name for _, name, spec, conversion in string.Formatter().parse(text) if name is not None]
+        plain = _ALTERNATIVES.sub("", text)
+        names = [name for _, name, spec, conversion in string.Formatter().parse(plain) if name is not None]
     except ValueError:
         raise Refused(_l("Kurung kurawal { } tidak berpasangan. Kata isian ditulis seperti {nama}.")) from None
     unknown = sorted({name for name in names if name not in PLACEHOLDERS})
@@ -73,7 +93,8 @@ def saved_template(customer) -> str:
 
 def render_message(customer, template: str | None = None) -> str:
     """The reminder for this customer, from the saved text unless another is given (the preview)."""
-    return (template if template is not None else saved_template(customer)).format(**placeholder_values(customer))
+    text = template if template is not None else saved_template(customer)
+    return choose_alternatives(text, _seed(customer)).format(**placeholder_values(customer))
 
 
 def template_params(customer) -> list[str]:
@@ -112,8 +133,8 @@ def group_placeholder_values(customers) -> dict:
 
 def render_group_message(customers, template: str | None = None) -> str:
     """The one reminder for these customers (the first is due first: its text, due or overdue, is used)."""
-    return (template if template is not None else saved_template(customers[0])).format(
-        **group_placeholder_values(customers))
+    text = template if template is not None else saved_template(customers[0])
+    return choose_alternatives(text, _seed(customers[0])).format(**group_placeholder_values(customers))
 
 
 def group_template_params(customers) -> list[str]:

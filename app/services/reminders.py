@@ -24,7 +24,7 @@ from flask_babel import lazy_gettext as _l
 from app import clock
 from app.extensions import db
 from app.models import Customer, Message, ReminderBatch
-from app.services import audit, grouping, main_system
+from app.services import audit, grouping, main_system, safe_sending
 from app.services import customers as customer_service
 from app.services.messages import render_message, template_params
 from app.services.refusal import Refused
@@ -87,6 +87,7 @@ def start_batch(days: int, only_active: bool, user, trigger: str, overdue_days: 
     sender = provider()
     if sender.problem:
         raise Refused(provider_problem_text(sender.problem))
+    safe_sending.check_batch_start(sender)
     batch = ReminderBatch(trigger=trigger, user_id=user.id if user else None, provider=sender.name,
                           days=days, only_active=only_active)
     db.session.add(batch)
@@ -152,7 +153,7 @@ def retry_failed(batch: ReminderBatch) -> int:
 def resume_batch(batch: ReminderBatch):
     """A stopped batch (say, after the token was fixed) carries on with what is still queued."""
     if batch.status == ReminderBatch.STOPPED:
-        batch.status, batch.stop_reason = ReminderBatch.PENDING, None
+        batch.status, batch.stop_reason, batch.resume_after = ReminderBatch.PENDING, None, None
 
 
 @dataclass
@@ -339,6 +340,7 @@ def check_can_send(sender, customer: Customer, main_system_ok: bool = False):
         raise Refused(_l("%(name)s sudah berhenti berlangganan; pengingat tidak dikirim.", name=customer.customer_name))
     if not customer.is_active:
         raise Refused(_l("%(name)s nonaktif; aktifkan dulu untuk mengirim pengingat.", name=customer.customer_name))
+    safe_sending.check_send_now(sender)
     if not main_system_ok:
         main_system.ask_before_sending(customer)
     if not _take_manual_lock(customer):

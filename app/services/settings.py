@@ -53,6 +53,11 @@ DEFAULTS = {
     "step3_on": 0,
     "step3_days": 7,
     "step3_message_template": DEFAULT_STEP3_MESSAGE,
+    # Sending from the workshop's own number (WAHA, Fonnte): a random pause between messages, in
+    # seconds, and at most this many messages a day from the number (app/services/safe_sending.py).
+    "pause_min_seconds": 8,
+    "pause_max_seconds": 20,
+    "daily_cap": 200,
     # The main system's database and the query returning its plates and phones (empty: the
     # environment's MAIN_DATABASE_URL / MAIN_SYSTEM_QUERY, see app/services/main_system.py).
     "main_database_url": "",

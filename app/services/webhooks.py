@@ -20,6 +20,14 @@ logger = logging.getLogger(__name__)
 RANK = {Message.QUEUED: 0, Message.SENDING: 0, Message.SENT: 1, Message.DELIVERED: 2, Message.READ: 3}
 
 
+def valid_waha_signature(body: bytes, header: str | None, key: str | None) -> bool:
+    """`X-Webhook-Hmac: <hex HMAC-SHA512 of the raw body with the webhook's hmac.key>` (WAHA)."""
+    if not key or not header:
+        return False
+    expected = hmac.new(key.encode(), body, hashlib.sha512).hexdigest()
+    return hmac.compare_digest(expected, header.strip().lower())
+
+
 def valid_meta_signature(body: bytes, header: str | None, secret: str | None) -> bool:
     """`X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the raw body with the app secret>`."""
     if not secret or not header or not header.startswith("sha256="):
@@ -172,3 +180,65 @@ def handle_fonnte(payload: dict) -> None:
     state = _text(payload.get("state") or payload.get("status")).lower()
     if _text(payload.get("id")) and state in FONNTE_STATES:
         apply_status(_text(payload["id"]), FONNTE_STATES[state])
+
+
+# WAHA's ack levels (WAMessageAck): SERVER 1 → sent, DEVICE 2 → delivered, READ 3 and PLAYED 4 → read,
+# ERROR -1 → failed; PENDING 0 says nothing new.
+WAHA_ACKS = {-1: Message.FAILED, 1: Message.SENT, 2: Message.DELIVERED, 3: Message.READ, 4: Message.READ}
+WAHA_MEDIA = {"image": "image", "video": "video", "audio": "audio", "application": "document"}
+
+
+def _waha_sender(payload: dict, provider) -> str:
+    """The phone of an incoming WAHA message: `62…@c.us`, or behind a hidden `…@lid` id the number
+    the engine gives beside it, or the one WAHA's lids API knows."""
+    sender = _text(payload.get("from"))
+    if not sender.endswith("@lid"):
+        return sender.split("@")[0]
+    data = payload.get("_data") if isinstance(payload.get("_data"), dict) else {}
+    key = data.get("key") if isinstance(data.get("key"), dict) else {}
+    info = data.get("Info") if isinstance(data.get("Info"), dict) else {}
+    for alternative in (key.get("remoteJidAlt"), key.get("participantAlt"), info.get("SenderAlt")):
+        digits = _text(alternative).split("@")[0].split(":")[0]
+        if digits:
+            return digits
+    return (provider.phone_of_lid(sender) if provider is not None else None) or sender.split("@")[0]
+
+
+def _waha_kind(payload: dict) -> str:
+    if not payload.get("hasMedia"):
+        return "text"
+    media = payload.get("media") if isinstance(payload.get("media"), dict) else {}
+    return WAHA_MEDIA.get(_text(media.get("mimetype")).split("/")[0], "document")
+
+
+def _waha_name(payload: dict) -> str | None:
+    data = payload.get("_data") if isinstance(payload.get("_data"), dict) else {}
+    info = data.get("Info") if isinstance(data.get("Info"), dict) else {}
+    return _text(data.get("notifyName") or data.get("pushName") or info.get("PushName")) or None
+
+
+def handle_waha(envelope: dict, provider=None) -> None:
+    """One WAHA webhook event: `message` (a customer wrote) or `message.ack` (our message moved on)."""
+    from app.whatsapp.waha import message_key
+
+    event = _text(envelope.get("event"))
+    payload = envelope.get("payload") if isinstance(envelope.get("payload"), dict) else {}
+    if event == "message" and not payload.get("fromMe"):
+        sender = _waha_sender(payload, provider)
+        if _text(payload.get("from")).endswith(("@g.us", "@newsletter", "@broadcast")):
+            return  # a group or a channel, not a customer
+        handle_reply("waha", sender, _text(payload.get("body")), kind=_waha_kind(payload),
+                     message_id=_text(payload.get("id")) or _text(envelope.get("id")) or None,
+                     sender_name=_waha_name(payload), at=_when(payload.get("timestamp")))
+    elif event == "message.ack" and payload.get("fromMe", True):
+        try:
+            level = int(payload.get("ack"))
+        except (TypeError, ValueError):
+            return
+        status = WAHA_ACKS.get(level)
+        key = message_key(_text(payload.get("id")))
+        if status and key:
+            apply_status(key, status, error_code="waha" if status == Message.FAILED else None,
+                         error_text=_text(payload.get("ackName")) or None if status == Message.FAILED else None)
+    elif event:
+        logger.info("waha webhook: %s event ignored", event)

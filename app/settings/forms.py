@@ -51,7 +51,7 @@ class SettingsForm(FlaskForm):
     message_template = TextAreaField(
         _l("Teks pengingat"),
         description=_l("Kata isian, diganti otomatis: {nama}, {nopol}, {servis_berikutnya}, {servis_terakhir}, "
-            "{bengkel}, {wa_bengkel}."),
+            "{bengkel}, {wa_bengkel}. Variasi: {Halo|Hai} memilih satu kata untuk tiap pelanggan."),
         render_kw={"rows": 5},
     )
     overdue_message_template = TextAreaField(
@@ -93,6 +93,23 @@ class SettingsForm(FlaskForm):
         _l("Langkah 3: hari dari jadwal servis"), invalid_value_message=_l("Isi jumlah hari dengan angka."), validators=[
             InputRequired(_l("Isi jumlah hari.")), NumberRange(min=-60, max=90, message=_l("Antara -60 dan 90 hari."))])
     step3_message_template = TextAreaField(_l("Teks langkah 3"), render_kw={"rows": 4})
+
+    pause_min_seconds = IntegerField(
+        _l("Jeda antar pesan, paling cepat (detik)"), invalid_value_message=_l("Isi jumlah detik dengan angka."),
+        validators=[InputRequired(_l("Isi jumlah detik.")),
+                    NumberRange(min=3, max=600, message=_l("Antara 3 dan 600 detik."))])
+    pause_max_seconds = IntegerField(
+        _l("Jeda antar pesan, paling lama (detik)"), invalid_value_message=_l("Isi jumlah detik dengan angka."),
+        validators=[InputRequired(_l("Isi jumlah detik.")),
+                    NumberRange(min=3, max=600, message=_l("Antara 3 dan 600 detik."))])
+    daily_cap = IntegerField(
+        _l("Pesan per hari dari nomor ini, paling banyak"), invalid_value_message=_l("Isi jumlah pesan dengan angka."),
+        validators=[InputRequired(_l("Isi jumlah pesan.")),
+                    NumberRange(min=1, max=5000, message=_l("Antara 1 dan 5000 pesan."))])
+
+    def validate_pause_max_seconds(self, field):
+        if self.pause_min_seconds.data is not None and field.data is not None and field.data < self.pause_min_seconds.data:
+            raise ValidationError(_l("Jeda paling lama tidak boleh lebih pendek dari jeda paling cepat."))
 
     def validate_step2_message_template(self, field):
         self.validate_message_template(field)

@@ -16,7 +16,8 @@ from app.settings.forms import SettingsForm
 FIELDS = ("service_interval_months", "workshop_name", "message_template", "template_params", "reminder_days",
           "quiet_start", "quiet_end", "overdue_message_template", "overdue_days",
           "workshop_whatsapp", "step2_on", "step2_days", "step2_message_template", "step3_on", "step3_days",
-          "step3_message_template")
+          "step3_message_template", "pause_min_seconds", "pause_max_seconds", "daily_cap")
+PERSONAL_NUMBER_FIELDS = ("pause_min_seconds", "pause_max_seconds", "daily_cap")
 # Each reminder text and the field it is typed in: a live preview for each.
 TEXTS = {"due": "message_template", "overdue": "overdue_message_template", "step2": "step2_message_template",
          "step3": "step3_message_template"}
@@ -30,6 +31,9 @@ def index():
     provider = reminders.provider()
     # The Cloud API template's parameters are asked only when the Cloud API sends: kept as they are otherwise.
     fields = FIELDS if provider.name == "cloud_api" else tuple(name for name in FIELDS if name != "template_params")
+    # The pace of a personal number is asked only when one sends (WAHA, Fonnte).
+    if not provider.personal_number:
+        fields = tuple(name for name in fields if name not in PERSONAL_NUMBER_FIELDS)
     if form.validate_on_submit():
         values = {name: form[name].data for name in fields}
         update_settings({name: value.strftime("%H:%M") if isinstance(value, time) else
@@ -42,8 +46,18 @@ def index():
             value = get_setting(name)
             form[name].data = time.fromisoformat(value) if name.startswith("quiet_") else value
         form.workshop_whatsapp.data = local_phone(form.workshop_whatsapp.data)  # as people write it
-    return render_template("settings/index.html", form=form, provider=provider,
+    return render_template("settings/index.html", form=form, provider=provider, gateway=_gateway_state(provider),
                            previews={kind: _preview(kind, form[name].data) for kind, name in TEXTS.items()})
+
+
+def _gateway_state(provider):
+    """Whether the workshop's phone is connected to WAHA (asked live), or None for other providers."""
+    if provider.name != "waha" or provider.problem:
+        return None
+    from app.whatsapp.waha import session_problem
+
+    state = provider.session_state()
+    return {"state": state, "problem": session_problem(state), "phone": local_phone(state.phone) if state.phone else None}
 
 
 def _preview(kind, text):

@@ -7,6 +7,7 @@ from app.auth.access import public
 from app.extensions import csrf, db
 from app.services import audit, webhooks
 from app.webhooks import bp
+from app.whatsapp import get_provider
 
 
 @bp.before_request
@@ -56,5 +57,22 @@ def fonnte_events():
     if not isinstance(payload, dict) or not payload:
         abort(400)
     webhooks.handle_fonnte(payload)
+    db.session.commit()
+    return {"status": "ok"}
+
+
+@bp.post("/waha")
+@public
+@csrf.exempt
+def waha_events():
+    """Acks and replies from WAHA, accepted only with a valid X-Webhook-Hmac (HMAC-SHA512 of the body)."""
+    body = request.get_data(cache=True)
+    if not webhooks.valid_waha_signature(body, request.headers.get("X-Webhook-Hmac"),
+                                         current_app.config.get("WAHA_WEBHOOK_HMAC_KEY")):
+        abort(403)
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict):
+        abort(400)
+    webhooks.handle_waha(payload, get_provider(current_app.config) if current_app.config.get("WAHA_BASE_URL") else None)
     db.session.commit()
     return {"status": "ok"}

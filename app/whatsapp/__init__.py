@@ -24,10 +24,12 @@ def get_provider(config) -> "Provider":
     from app.whatsapp.fonnte import FonnteProvider
     from app.whatsapp.link import LinkProvider
     from app.whatsapp.log import LogProvider
+    from app.whatsapp.waha import WahaProvider
 
-    providers = {"link": LinkProvider, "log": LogProvider, "cloud_api": CloudApiProvider, "fonnte": FonnteProvider}
+    providers = {"link": LinkProvider, "log": LogProvider, "cloud_api": CloudApiProvider, "fonnte": FonnteProvider,
+                 "waha": WahaProvider}
     name = config.get("WHATSAPP_PROVIDER", "link")
     if name not in providers:
         return providers["link"](config, problem=_(
-            "WHATSAPP_PROVIDER=%(name)s tidak dikenal; pakai link, cloud_api, fonnte atau log", name=name))
+            "WHATSAPP_PROVIDER=%(name)s tidak dikenal; pakai link, cloud_api, fonnte, waha atau log", name=name))
     return providers[name](config)

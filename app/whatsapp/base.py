@@ -35,6 +35,9 @@ class Provider:
     interactive = False  # True: a person sends each message (wa.me links)
     reports_delivery = False  # True: the provider tells (by webhook) when a message was delivered and read
     default_rate = 10.0  # messages per second when WHATSAPP_RATE_PER_SECOND is unset
+    # True: an ordinary WhatsApp account on the workshop's phone (WAHA, Fonnte), which WhatsApp bans
+    # for machine-like sending: random pauses, a daily cap and the sending hours for every send.
+    personal_number = False
 
     def __init__(self, config, problem: str | None = None):
         self.config = config
@@ -65,6 +68,10 @@ class Provider:
         if not hasattr(self._local, "session"):
             self._local.session = requests.Session()
         return self._local.session
+
+    def ready_problem(self) -> str | None:
+        """Why a batch cannot start sending now, asked of the provider itself (a disconnected phone), or None."""
+        return None
 
     def send(self, message: OutgoingMessage) -> SendResult:
         raise NotImplementedError

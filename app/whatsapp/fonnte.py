@@ -14,8 +14,7 @@ def _lower_keys(body: dict) -> dict:
 class FonnteProvider(Provider):
     name = "fonnte"
     reports_delivery = True
-    # A normal WhatsApp account gets banned for sending fast: one message every two seconds.
-    default_rate = 0.5
+    personal_number = True
 
     @property
     def problem(self):
