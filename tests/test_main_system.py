@@ -210,3 +210,31 @@ def test_staff_cannot_reach_the_main_system_pages(client, auth):
         assert client.get(path).status_code == 403
     assert client.post("/main-system/sync").status_code == 403
     assert client.post("/main-system/archive").status_code == 403
+
+
+def test_a_postgresql_schema_as_the_main_system_is_read_and_never_written(app, database_url, runner, customers):
+    """On PostgreSQL the main system is a schema of its own, read in a read-only transaction."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only (SQLite: the second database above)")
+    from app.services.main_system import read_database
+    from app.services.refusal import Refused
+
+    engine = sa.create_engine(database_url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("DROP SCHEMA IF EXISTS utama CASCADE")
+        connection.exec_driver_sql("CREATE SCHEMA utama")
+        connection.exec_driver_sql("CREATE TABLE utama.kendaraan (plat text, hp text)")
+        connection.exec_driver_sql("INSERT INTO utama.kendaraan VALUES ('B 1234 XYZ', NULL), (NULL, '081211112222')")
+    try:
+        app.config.update(MAIN_DATABASE_URL=database_url, MAIN_SYSTEM_QUERY="SELECT plat, hp FROM utama.kendaraan")
+        assert runner.invoke(args=["main-system", "sync"]).exit_code == 0
+        assert entries(app) == {("database", "B 1234 XYZ", None), ("database", None, "6281211112222")}
+        with app.app_context(), pytest.raises(Refused) as refused:
+            read_database(database_url, "WITH gone AS (DELETE FROM utama.kendaraan RETURNING plat) SELECT * FROM gone")
+        assert "read-only transaction" in str(refused.value.message)
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("SELECT count(*) FROM utama.kendaraan").scalar() == 2
+    finally:
+        with engine.begin() as connection:
+            connection.exec_driver_sql("DROP SCHEMA utama CASCADE")
+        engine.dispose()
