@@ -103,12 +103,24 @@ def test_every_page_fits_and_passes_axe(page, live_server, app, users, cloud_api
         page.goto(path)
         check(page, path, problems)
 
+    # The main system knows one of the customers (and one plate of the sheet below): marked everywhere.
+    export = tmp_path / "kendaraan.csv"
+    export.write_text("No Polisi;No HP\nB 1001 XYZ;\nB 77 RM;\n", encoding="utf-8")
+    page.goto("/main-system/")
+    page.get_by_label("File kendaraan dari sistem utama").set_input_files(str(export))
+    page.get_by_role("button", name="Unggah").click()
+    expect(page.locator(".flash-success")).to_contain_text("Daftar sistem utama diperbarui")
+    for path in ("/main-system/", "/main-system/handover", "/main-system/archive", "/customers/?q=B+1001"):
+        page.goto(path)
+        check(page, path, problems)
+
     sheet = tmp_path / "pelanggan.csv"
     sheet.write_text(SHEET, encoding="utf-8-sig")
     page.goto("/import/")
     page.get_by_label("File pelanggan").set_input_files(str(sheet))
     page.get_by_role("button", name="Unggah dan lihat pratinjau").click()
     expect(page.get_by_role("heading", name="Pratinjau: pelanggan.csv")).to_be_visible()
+    expect(page.locator("#main-system-warning")).to_contain_text("1 baris ada di sistem utama")
     check(page, "import preview", problems)
 
     page.context.clear_cookies()
