@@ -5,9 +5,9 @@ from tests.conftest import HTMX
 
 # Reachable without logging in. Adding a public route means adding it here, on purpose.
 PUBLIC = {"static", "auth.login", "auth.setup", "main.healthz", "main.favicon",
-          "webhooks.meta_verify", "webhooks.meta_events", "webhooks.fonnte_events"}
+          "webhooks.meta_verify", "webhooks.meta_events", "webhooks.fonnte_events", "webhooks.waha_events"}
 # Blueprints that only managers may use.
-MANAGER_ONLY_BLUEPRINTS = {"users", "settings", "reminders", "stats", "audit"}
+MANAGER_ONLY_BLUEPRINTS = {"users", "settings", "reminders", "stats", "audit", "main_system"}
 
 
 def _routes(app):
