@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from app import clock
 from app.extensions import db
 from app.models import AuditEvent, Customer, CustomerArchive, MainSystemEntry
-from tests.conftest import HTMX, csrf_token_from
+from tests.conftest import HTMX, csrf_token_from, set_local_time
 
 QUERY = "SELECT no_polisi AS nopol, telepon AS no_hp FROM kendaraan WHERE aktif = 1"
 
@@ -53,6 +53,7 @@ def entries(app) -> set:
 
 def test_cron_sync_reads_the_main_database_and_batches_skip_its_customers(app, runner, client, auth, cloud_api,
                                                                           main_db, customers):
+    set_local_time(app, 10, 0)  # the cron sends only inside the sending hours
     result = runner.invoke(args=["main-system", "sync"])
     assert result.exit_code == 0, result.output
     assert "3 plates/phones from 4 rows, 1 rows without a valid plate or phone" in result.output
@@ -238,3 +239,43 @@ def test_a_postgresql_schema_as_the_main_system_is_read_and_never_written(app, d
         with engine.begin() as connection:
             connection.exec_driver_sql("DROP SCHEMA utama CASCADE")
         engine.dispose()
+
+
+@pytest.mark.parametrize("query", ["SELECT no_polisi AS nopol FROM kendaraan WHERE telepon <> ' :x' OR telepon IS NULL",
+                                   "SELECT no_polisi AS nopol FROM kendaraan WHERE no_polisi LIKE '%1%'"])
+def test_a_query_is_run_as_typed(app, runner, main_db, query):
+    """A colon or a percent sign inside the SQL is text, not a parameter."""
+    app.config["MAIN_SYSTEM_QUERY"] = query
+    result = runner.invoke(args=["main-system", "sync"])
+    assert result.exit_code == 0, result.output
+
+
+def test_odd_addresses_and_values_answer_in_indonesian(app, client, auth, tmp_path):
+    from app.services.main_system import entries_from
+
+    auth.login_manager()
+    response = client.post("/main-system/connection", data={"url": "postgresql://u:p@host:abc/db", "query": QUERY})
+    assert response.status_code == 422 and "Alamat database tidak dikenali" in response.text
+    app.config.update(MAIN_DATABASE_URL="postgresql://u:rahasia@host:abc/db", MAIN_SYSTEM_QUERY=QUERY)
+    page = client.get("/main-system/").text
+    assert "rahasia" not in page
+    page = client.post("/main-system/sync", follow_redirects=True).text
+    assert "Alamat database sistem utama tidak dikenali" in page
+    # A "?mode=rwc" inside the path is part of the file's name: nothing is created.
+    app.config["MAIN_DATABASE_URL"] = f"sqlite:///{tmp_path}/x.db%3Fmode=rwc"
+    assert "Tidak bisa terhubung" in client.post("/main-system/sync", follow_redirects=True).text
+    assert list(tmp_path.iterdir()) == []
+    pairs, unreadable = entries_from([(b"B 1 AB", memoryview(b"081211112222")), (None, "bukan nomor")], 0, 1)
+    assert pairs == {("B 1 AB", "6281211112222")} and unreadable == 1
+
+
+def test_editing_the_masked_address_keeps_the_stored_password(app, client, auth):
+    from app.services.main_system import connection
+
+    auth.login_manager()
+    client.post("/main-system/connection", data={"url": "postgresql+psycopg://pembaca:rahasia@10.0.0.5/bengkel",
+                                                 "query": QUERY})
+    client.post("/main-system/connection", data={"url": "postgresql+psycopg://pembaca:***@10.0.0.6/bengkel2",
+                                                 "query": QUERY})
+    with app.app_context():
+        assert connection().url == "postgresql+psycopg://pembaca:rahasia@10.0.0.6/bengkel2"

@@ -5,6 +5,7 @@ All on the app's clock: a pause moves it forward (CLOCK_SLEEPS_BY_SHIFTING), so 
 runs in milliseconds and the gaps are read from the messages' sent times.
 """
 import itertools
+import time
 from datetime import timedelta
 
 import pytest
@@ -163,3 +164,40 @@ def test_alternatives_give_each_customer_one_wording_shown_in_the_preview(app, c
     auth.login_manager()
     page = client.get("/settings/").text
     assert "Pelanggan" in page and "{Halo|Hai|Selamat siang}" in page  # the text as typed, and its preview
+
+
+def test_a_paused_batch_leaves_out_whoever_stopped_being_due_meanwhile(app, runner, gateway, due_customers):
+    from app.models import Customer
+    from app.services.customers import opt_out
+
+    settings(app, daily_cap=2)
+    phones = due_customers(4)
+    cron(runner)
+    assert len(gateway.requests) == 2
+    paused = latest_batch(app)
+    waiting = [phone for phone in phones if phone not in {request_phone(request) for request in gateway.requests}]
+    with app.app_context():  # the two still queued: one opts out, one is deactivated
+        first, second = (db.session.scalar(sa.select(Customer).where(Customer.no_hp == phone)) for phone in waiting)
+        opt_out(first, "STOP")
+        second.is_active = False
+        db.session.commit()
+    set_local_time(app, 9, 0)
+    app.config["CLOCK_SHIFT"] += timedelta(days=1)
+    cron(runner)
+    assert len(gateway.requests) == 2  # nothing more went out
+    with app.app_context():
+        batch = db.session.get(ReminderBatch, paused.id)
+        assert batch.status == ReminderBatch.DONE and batch.skipped == 2
+
+
+def test_the_api_starts_a_paced_batch_in_the_background(app, api, gateway, due_customers):
+    due_customers(2)
+    answer = api.post("/send-reminders", json={"days_threshold": 7}).json
+    assert answer["batch_id"] and answer["stop_reason"] is None
+    for _ in range(200):  # the background thread sends, paced on the app's clock
+        with app.app_context():
+            batch = db.session.get(ReminderBatch, answer["batch_id"])
+            if batch.status == ReminderBatch.DONE:
+                break
+        time.sleep(0.05)
+    assert batch.status == ReminderBatch.DONE and len(gateway.requests) == 2

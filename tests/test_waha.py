@@ -191,3 +191,29 @@ def test_a_wrong_api_key_stops_the_batch(app, waha, due_customers):
     app.config["WAHA_API_KEY"] = "salah"
     batch = run_batch(app)
     assert batch.status == ReminderBatch.STOPPED and "WAHA_API_KEY" in batch.stop_reason
+
+
+def test_a_session_still_starting_pauses_the_batch_for_a_few_minutes_not_for_good(app, waha, due_customers):
+    from datetime import timedelta
+
+    due_customers(2)
+    waha.status = "STARTING"
+    batch = run_batch(app)
+    assert batch.status == ReminderBatch.STOPPED and batch.resume_after is not None and waha.requests == []
+    waha.status = "WORKING"
+    app.config["CLOCK_SHIFT"] += timedelta(minutes=6)
+    with app.app_context():
+        assert batch_runner.due_to_resume() == [batch.id]
+        batch_runner.run_batch(batch.id)
+    assert [message.status for message in messages(app)] == ["sent", "sent"]
+
+
+def test_odd_headers_and_values_never_give_a_server_error(app, client, waha):
+    stamp = now_ms(app)
+    event = waha_event("message.ack", {"id": "true_1@c.us_X", "ack": 1e400, "fromMe": True}, timestamp_ms=stamp)
+    assert post_waha(client, event).status_code == 200
+    body = waha_body(event)
+    assert client.post("/webhooks/waha", data=body, content_type="application/json",
+                       headers={"X-Webhook-Hmac": "é" * 128}).status_code == 403
+    assert client.post("/webhooks/whatsapp", data=body, content_type="application/json",
+                       headers={"X-Hub-Signature-256": "sha256=" + "é" * 64}).status_code == 403

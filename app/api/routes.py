@@ -259,7 +259,11 @@ def send_reminders():
         db.session.rollback()
         raise ApiError(503, exc.message) from None
     db.session.commit()
-    batch_runner.run_batch(batch.id)
+    if reminders.provider().personal_number:
+        # Paced like a person (minutes to hours): it runs in the background; the answer says "pending".
+        batch_runner.launch(batch.id)
+    else:
+        batch_runner.run_batch(batch.id)
     db.session.refresh(batch)
     progress = reminders.batch_progress(batch)
     return {"batch_id": batch.id, "status": batch.status, "sent": progress.sent, "failed": progress.failed,

@@ -211,6 +211,7 @@ def _list_results(next_url, **context):
         query = replace(query, page=result.pages or 1)
         result = service.list_customers(query)
         args["page"] = str(query.page)
+    g.listed_customers = result.items
     return render_template("customers/partials/_results.html", query=query, result=result,
                            list_args=args.to_dict(), next_url=next_url, **context)
 

@@ -28,6 +28,7 @@ def index():
     # Opened without a choice: the default window (the setting), active customers only, and
     # overdue customers within the setting's bound (unless the setting is 0).
     reminders.settle_abandoned_sends()
+    _carry_on_batches()
     args = MultiDict(request.args)
     if "days" not in args:
         args = MultiDict({"days": str(reminder_rules.default_days()), "only_active": "y"})
@@ -70,6 +71,13 @@ def start():
     return redirect(url_for("reminders.batch", batch_id=batch.id))
 
 
+def _carry_on_batches():
+    """Take over batches whose runner died and go on with those paused until now (a personal number's
+    cap or sending hours): the cron does it too, but a workshop without cron must not wait forever."""
+    if not reminders.provider().interactive:
+        resume_stale()
+
+
 def _batch_or_404(batch_id) -> ReminderBatch:
     return db.get_or_404(ReminderBatch, batch_id)
 
@@ -92,6 +100,7 @@ def _batch_context(batch):
 def batch(batch_id):
     """One batch: its progress bar (it keeps going when the page is reloaded), or the wa.me queue."""
     batch = _batch_or_404(batch_id)
+    _carry_on_batches()
     return render_template("reminders/batch.html", **_batch_context(batch))
 
 
@@ -99,8 +108,8 @@ def batch(batch_id):
 def progress(batch_id):
     """The progress fragment htmx polls; a batch whose runner died is taken over here."""
     batch = _batch_or_404(batch_id)
-    if batch.status in (ReminderBatch.PENDING, ReminderBatch.RUNNING) and not reminders.provider().interactive:
-        resume_stale()
+    if batch.status in (ReminderBatch.PENDING, ReminderBatch.RUNNING) or batch.resume_after:
+        _carry_on_batches()
     return render("reminders/batch.html", "reminders/partials/_progress.html", **_batch_context(batch))
 
 

@@ -28,7 +28,14 @@ from app.models import Message, ReminderBatch
 from app.services import safe_sending
 from app.services.formats import format_moment
 from app.services.reminder_rules import outside_sending_hours
-from app.services.reminders import mark_interrupted, provider, provider_problem_text, record_result
+from app.services.reminders import (
+    drop_queued,
+    mark_interrupted,
+    no_longer_due,
+    provider,
+    provider_problem_text,
+    record_result,
+)
 from app.services.settings import get_setting
 from app.whatsapp.base import OutgoingMessage
 
@@ -37,6 +44,7 @@ logger = logging.getLogger(__name__)
 HEARTBEAT_EVERY = 2.0  # seconds
 STALE_SECONDS = 20  # a running batch silent this long has lost its runner (REMINDER_STALE_SECONDS)
 QUEUE_NAME = "reminders"
+NOT_READY_RETRY = timedelta(minutes=5)  # a gateway restarting or a session starting
 RQ_JOB = "app.cli.run_batch_job"
 
 
@@ -121,7 +129,18 @@ def _claim_messages(batch_id: int, limit: int) -> list[Message]:
     db.session.commit()
     if not taken:
         return []
-    return db.session.scalars(sa.select(Message).where(Message.id.in_(taken)).order_by(Message.id)).all()
+    claimed = db.session.scalars(sa.select(Message).where(Message.id.in_(taken)).order_by(Message.id)).all()
+    # The batch may have waited (a pause, a stop): whoever is no longer due is left out now.
+    due = []
+    for message in claimed:
+        reason = no_longer_due(message)
+        if reason:
+            drop_queued(message, reason)
+        else:
+            due.append(message)
+    if len(due) != len(claimed):
+        db.session.commit()
+    return due
 
 
 def _waiting(batch_id: int) -> tuple[int, object]:
@@ -153,7 +172,9 @@ def run_batch(batch_id: int) -> ReminderBatch | None:
     resume_after = None
     not_ready = sender.ready_problem()
     if not_ready:
-        stop_reason = not_ready  # one clear message instead of every customer failing
+        # One clear message instead of every customer failing; what may pass by itself is tried again soon.
+        stop_reason = not_ready.reason
+        resume_after = clock.utcnow() + NOT_READY_RETRY if not_ready.transient else None
     elif sender.personal_number:
         stop_reason, resume_after = _run_paced(batch_id, runner, sender)
     else:
@@ -246,7 +267,9 @@ def _run_paced(batch_id: int, runner: str, sender) -> tuple[str | None, object]:
         if not first and not _pause(batch_id, runner, safe_sending.pause_seconds()):
             return "taken over", None
         first = False
-        hold = _hold(sender)  # after the pause: it may have ended the sending hours
+        if not _pause(batch_id, runner, safe_sending.wait_for_the_number(sender.name)):
+            return "taken over", None
+        hold = _hold(sender)  # after the pauses: they may have ended the sending hours
         if hold:
             return hold
         [message] = _claim_messages(batch_id, 1) or [None]

@@ -13,6 +13,7 @@ leaves the last good list as it was.
 import re
 import sqlite3
 from dataclasses import dataclass
+from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app
@@ -54,13 +55,13 @@ class Connection:
 
     @property
     def shown_url(self) -> str:
-        """The address without its password, for the page."""
+        """The address without its password, for the page (one that cannot be read is not shown at all)."""
         if not self.url:
             return ""
         try:
             return sa.engine.make_url(self.url).render_as_string(hide_password=True)
-        except sa.exc.ArgumentError:
-            return self.url
+        except (sa.exc.ArgumentError, ValueError):
+            return ""
 
 
 def connection() -> Connection:
@@ -83,7 +84,7 @@ def check_url(url: str) -> str:
     text = (url or "").strip()
     try:
         sa.engine.make_url(text)
-    except sa.exc.ArgumentError:
+    except (sa.exc.ArgumentError, ValueError):
         raise Refused(_l("Alamat database tidak dikenali. Contoh: postgresql+psycopg://user:sandi@server/db")) from None
     return text
 
@@ -112,8 +113,9 @@ def _engine(url: str) -> sa.Engine:
     address = sa.engine.make_url(url)
     if address.get_backend_name() == "sqlite":
         # Read-only, and a wrong path is an error instead of a new empty database; not put in WAL mode
-        # like ours (ForeignSqliteConnection): the file belongs to the main system.
-        path = f"file:{address.database}?mode=ro"
+        # like ours (ForeignSqliteConnection): the file belongs to the main system. The path is quoted,
+        # so a "?mode=rwc" inside it stays part of the name.
+        path = Path(address.database or "").absolute().as_uri() + "?mode=ro"
         return sa.create_engine("sqlite://", poolclass=NullPool, creator=lambda: sqlite3.connect(
             path, uri=True, factory=ForeignSqliteConnection, timeout=10))
     connect_args = {"connect_timeout": 10} if address.get_backend_name() == "postgresql" else {}
@@ -124,12 +126,13 @@ def read_database(url: str, query: str) -> tuple[list[str], list[tuple]]:
     """The query's columns and rows, read in a read-only transaction on a connection of its own."""
     try:
         engine = _engine(url)
-    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError):
+    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError, ValueError):
         raise Refused(_l("Alamat database sistem utama tidak dikenali. Periksa MAIN_DATABASE_URL.")) from None
     try:
         with engine.connect() as conn, conn.begin():
             _read_only(conn)
-            result = conn.execute(sa.text(query))
+            # As typed: no bind parameters (a ":x" inside a string is text), no "%" formatting.
+            result = conn.exec_driver_sql(query)
             columns = list(result.keys())
             rows = result.fetchmany(MAX_ROWS + 1)
     except sa.exc.OperationalError as exc:
@@ -138,7 +141,7 @@ def read_database(url: str, query: str) -> tuple[list[str], list[tuple]]:
         raise Refused(_l("Perintah SQL sistem utama gagal: %(error)s", error=_first_line(exc))) from None
     except sa.exc.ResourceClosedError:
         raise Refused(_l("Perintah SQL sistem utama tidak mengembalikan baris. Gunakan SELECT.")) from None
-    except sa.exc.DBAPIError as exc:
+    except (sa.exc.SQLAlchemyError, UnicodeError) as exc:
         raise Refused(_l("Perintah SQL sistem utama gagal: %(error)s", error=_first_line(exc))) from None
     finally:
         engine.dispose()
@@ -160,6 +163,10 @@ def _columns(names: list[str]) -> tuple[int | None, int | None]:
 
 
 def _value(normalise, raw, **options):
+    if isinstance(raw, memoryview):
+        raw = raw.tobytes()
+    if isinstance(raw, bytes):  # a BLOB or VARBINARY column
+        raw = raw.decode("utf-8", "replace")
     if raw is None or not str(raw).strip():
         return None
     try:
@@ -245,6 +252,19 @@ def load_export(filename: str, sheet: Sheet, user=None) -> MainSystemSync:
     return _sync(MainSystemEntry.FILE, user, read, filename=filename[:200])
 
 
+def _keep_password(typed: str, stored: str) -> str:
+    """The address as typed, with the stored password where the page showed it masked (`***`)."""
+    if not typed or not stored:
+        return typed
+    try:
+        address, previous = sa.engine.make_url(typed), sa.engine.make_url(stored)
+    except (sa.exc.ArgumentError, ValueError):
+        return typed
+    if address.password == "***" and previous.password:
+        return address.set(password=previous.password).render_as_string(hide_password=False)
+    return typed
+
+
 def save_connection(url: str, query: str):
     """Store the manager's database address and query (the caller commits).
 
@@ -253,9 +273,7 @@ def save_connection(url: str, query: str):
     from app.services.settings import set_setting
 
     before = connection()
-    url = (url or "").strip()
-    if url and url == before.shown_url and before.url:
-        url = before.url
+    url = _keep_password((url or "").strip(), before.url)
     set_setting("main_database_url", check_url(url) if url else "")
     set_setting("main_system_query", check_query(query))
     after = connection()

@@ -150,6 +150,49 @@ def retry_failed(batch: ReminderBatch) -> int:
     return result.rowcount
 
 
+def no_longer_due(message: Message) -> str | None:
+    """Why a batch's queued message must not go out now after all, or None.
+
+    A batch may wait for days (a personal number's cap, a stop): meanwhile the customer may have
+    opted out, been deactivated, deleted, serviced (a new date), given another number or turned up
+    in the main system.
+    """
+    if message.customer_id is None:
+        return None
+    customer = db.session.get(Customer, message.customer_id)
+    if customer is None:
+        return "deleted"
+    if customer.opted_out:
+        return "opted_out"
+    batch = db.session.get(ReminderBatch, message.batch_id) if message.batch_id else None
+    if batch is not None and batch.only_active and not customer.is_active:
+        return "inactive"
+    if message.service_date is not None and customer.next_service != message.service_date:
+        return "rescheduled"
+    if customer.no_hp != message.to_phone:
+        return "number_changed"
+    if main_system.is_known(customer):
+        return "main_system"
+    return None
+
+
+def drop_queued(message: Message, reason: str):
+    """Take a claimed message out of its batch unsent (the caller commits).
+
+    A fresh one is removed, so a later plan may queue it again; one queued again after failing goes
+    back to failed, its history kept. The plates it would have named are regrouped without it.
+    """
+    logger.info("message %s not sent: %s", message.id, reason)
+    grouping.release_companions(message)
+    batch = db.session.get(ReminderBatch, message.batch_id) if message.batch_id else None
+    if batch is not None:
+        batch.skipped += 1
+    if message.attempts <= 1 and not message.error_code:
+        db.session.delete(message)
+    else:
+        message.status, message.attempts, message.updated_at = Message.FAILED, message.attempts - 1, clock.utcnow()
+
+
 def resume_batch(batch: ReminderBatch):
     """A stopped batch (say, after the token was fixed) carries on with what is still queued."""
     if batch.status == ReminderBatch.STOPPED:

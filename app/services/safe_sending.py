@@ -35,6 +35,16 @@ def pause_seconds() -> float:
     return random.uniform(low, max(low, high))
 
 
+def wait_for_the_number(provider_name: str) -> float:
+    """Seconds to wait so that at least the shortest pause has passed since the number's last message,
+    whichever batch sent it (two batches at once must not double the pace)."""
+    last = db.session.scalar(sa.select(sa.func.max(Message.sent_at)).where(
+        Message.provider == provider_name, Message.sent_at >= clock.utcnow() - timedelta(hours=1)))
+    if last is None:
+        return 0.0
+    return max(0.0, get_setting("pause_min_seconds") - (clock.utcnow() - last).total_seconds())
+
+
 def mean_pause() -> float:
     return (get_setting("pause_min_seconds") + get_setting("pause_max_seconds")) / 2
 

@@ -25,7 +25,7 @@ def valid_waha_signature(body: bytes, header: str | None, key: str | None) -> bo
     if not key or not header:
         return False
     expected = hmac.new(key.encode(), body, hashlib.sha512).hexdigest()
-    return hmac.compare_digest(expected, header.strip().lower())
+    return hmac.compare_digest(expected.encode(), header.strip().lower().encode("utf-8", "replace"))
 
 
 def valid_meta_signature(body: bytes, header: str | None, secret: str | None) -> bool:
@@ -33,7 +33,8 @@ def valid_meta_signature(body: bytes, header: str | None, secret: str | None) ->
     if not secret or not header or not header.startswith("sha256="):
         return False
     expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, header.removeprefix("sha256="))
+    # As bytes: a header with other characters than hex digits is simply wrong, never a 500.
+    return hmac.compare_digest(expected.encode(), header.removeprefix("sha256=").encode("utf-8", "replace"))
 
 
 def _when(timestamp) -> datetime:
@@ -233,7 +234,7 @@ def handle_waha(envelope: dict, provider=None) -> None:
     elif event == "message.ack" and payload.get("fromMe", True):
         try:
             level = int(payload.get("ack"))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             return
         status = WAHA_ACKS.get(level)
         key = message_key(_text(payload.get("id")))

@@ -7,7 +7,7 @@ from app.auth.access import public
 from app.extensions import csrf, db
 from app.services import audit, webhooks
 from app.webhooks import bp
-from app.whatsapp import get_provider
+from app.whatsapp.waha import WahaProvider
 
 
 @bp.before_request
@@ -73,6 +73,7 @@ def waha_events():
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
         abort(400)
-    webhooks.handle_waha(payload, get_provider(current_app.config) if current_app.config.get("WAHA_BASE_URL") else None)
+    # WAHA itself (whatever sends reminders now) resolves a hidden sender id to its number.
+    webhooks.handle_waha(payload, WahaProvider(current_app.config) if current_app.config.get("WAHA_BASE_URL") else None)
     db.session.commit()
     return {"status": "ok"}

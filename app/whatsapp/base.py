@@ -22,6 +22,14 @@ class SendResult:
 
 
 @dataclass
+class NotReady:
+    """Why the provider cannot send now (asked before a batch), and whether it may pass by itself."""
+
+    reason: str
+    transient: bool = False  # a phone reconnecting, a gateway restarting: try again in a few minutes
+
+
+@dataclass
 class OutgoingMessage:
     to: str  # E.164 digits, 62…
     text: str  # the full reminder text
@@ -69,7 +77,7 @@ class Provider:
             self._local.session = requests.Session()
         return self._local.session
 
-    def ready_problem(self) -> str | None:
+    def ready_problem(self) -> NotReady | None:
         """Why a batch cannot start sending now, asked of the provider itself (a disconnected phone), or None."""
         return None
 

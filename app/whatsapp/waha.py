@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import requests
 from flask_babel import gettext as _
 
-from app.whatsapp.base import OutgoingMessage, Provider, SendResult
+from app.whatsapp.base import NotReady, OutgoingMessage, Provider, SendResult
 
 WORKING = "WORKING"
 # WhatsApp refused the account ("restricted from messaging new contacts"): sending on harms the number.
@@ -25,6 +25,7 @@ class SessionState:
     status: str | None
     phone: str | None = None  # the connected number's digits (62…)
     error: str | None = None
+    unreachable: bool = False  # no answer at all (WAHA restarting, the network)
 
     @property
     def working(self) -> bool:
@@ -118,9 +119,14 @@ class WahaProvider(Provider):
             return SendResult(ok=False, error_code=str(status), error_message=text, retryable=True)
         return SendResult(ok=False, error_code=str(status), error_message=text)
 
-    def ready_problem(self) -> str | None:
-        """Before a batch: the phone must be connected, or the batch stops at once with what to do."""
-        return session_problem(self.session_state())
+    def ready_problem(self) -> NotReady | None:
+        """Before a batch: the phone must be connected, or the batch stops at once with what to do. WAHA
+        not answering or a session still starting may pass by itself: the batch then tries again soon."""
+        state = self.session_state()
+        problem = session_problem(state)
+        if problem is None:
+            return None
+        return NotReady(problem, transient=state.unreachable or state.status == "STARTING")
 
     def session_state(self) -> SessionState:
         """Ask WAHA whether the workshop's phone is connected (`GET /api/sessions/{session}`)."""
@@ -128,8 +134,8 @@ class WahaProvider(Provider):
             response = self.http.get(self._url(f"/api/sessions/{self.session}"), headers=self._headers(),
                                      timeout=(3.05, 5))
         except requests.RequestException as exc:
-            return SessionState(None, error=_("WAHA tidak bisa dihubungi di %(url)s (%(error)s).",
-                                              url=self.config["WAHA_BASE_URL"], error=str(exc)[:120]))
+            return SessionState(None, unreachable=True, error=_("WAHA tidak bisa dihubungi di %(url)s (%(error)s).",
+                                                                url=self.config["WAHA_BASE_URL"], error=str(exc)[:120]))
         if response.status_code == 401:
             return SessionState(None, error=_("Kunci API WAHA ditolak: periksa WAHA_API_KEY."))
         if response.status_code == 404:
@@ -140,7 +146,8 @@ class WahaProvider(Provider):
         except ValueError:
             body = {}
         if not response.ok or not isinstance(body, dict):
-            return SessionState(None, error=_("WAHA menjawab %(status)d.", status=response.status_code))
+            return SessionState(None, unreachable=response.status_code >= 500,
+                                error=_("WAHA menjawab %(status)d.", status=response.status_code))
         me = body.get("me") if isinstance(body.get("me"), dict) else {}
         phone = str(me.get("id") or "").split("@")[0] or None
         return SessionState(str(body.get("status") or ""), phone=phone)
