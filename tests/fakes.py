@@ -178,6 +178,7 @@ class FakeWaha(FakeServer):
         self.status = "WORKING"
         self.me = "6281100000000"
         self.lids = {}  # "123@lid" -> "62…@c.us"
+        self.sent_at = 1764036000  # the send answer's timestamp (the app does not read it): fixed, no wall clock
         self.ids = itertools.count(1)
 
     def _authorised(self, headers):
@@ -221,7 +222,7 @@ class FakeWaha(FakeServer):
             ids = {"fromMe": True, "remote": chat, "id": key, "_serialized": serialized}
             return 201, {"_data": {"id": ids, "body": payload.get("text"), "type": "chat", "ack": 0},
                          "id": ids, "ack": 0, "hasMedia": False, "body": payload.get("text"), "type": "chat",
-                         "timestamp": int(time.time()), "from": f"{self.me}@c.us", "to": chat, "fromMe": True}, None
+                         "timestamp": self.sent_at, "from": f"{self.me}@c.us", "to": chat, "fromMe": True}, None
         _, code, status = answer
         if status == 429:
             return 429, {"message": "Too Many Requests", "statusCode": 429}, {"Retry-After": "1"}

@@ -108,6 +108,15 @@ class Provider:
             return None, self._network_failure(exc)
 
     @staticmethod
+    def answer_of(response: requests.Response) -> dict:
+        """The provider's JSON answer as an object; {} when it is empty, not JSON or not an object."""
+        try:
+            body = response.json()
+        except ValueError:
+            return {}
+        return body if isinstance(body, dict) else {}
+
+    @staticmethod
     def _network_failure(exc, ambiguous=False) -> SendResult:
         return SendResult(ok=False, error_code="network", error_message=str(exc)[:300], retryable=True,
                           ambiguous=ambiguous)

@@ -95,10 +95,7 @@ class CloudApiProvider(Provider):
         response, failure = self.post(self._url(), json=payload, headers=headers)
         if failure:
             return failure
-        try:
-            body = response.json()
-        except ValueError:
-            body = {}
+        body = self.answer_of(response)
         if response.ok and body.get("messages"):
             return SendResult(ok=True, provider_message_id=body["messages"][0].get("id"))
         error = body.get("error") or {}

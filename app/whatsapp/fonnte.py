@@ -28,10 +28,7 @@ class FonnteProvider(Provider):
         response, failure = self.post(url, data=data, headers={"Authorization": self.config["FONNTE_TOKEN"]})
         if failure:
             return failure
-        try:
-            body = _lower_keys(response.json())
-        except ValueError:
-            body = {}
+        body = _lower_keys(self.answer_of(response))
         if response.status_code >= 500 or response.status_code == 429:
             return SendResult(ok=False, error_code=str(response.status_code), error_message=response.reason,
                               retryable=True)

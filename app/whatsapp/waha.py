@@ -86,14 +86,11 @@ class WahaProvider(Provider):
         response, failure = self.post(self._url("/api/sendText"), json=payload, headers=self._headers())
         if failure:
             return failure
-        try:
-            body = response.json()
-        except ValueError:
-            body = {}
+        body = self.answer_of(response)
         if response.status_code in (200, 201):
             # WEBJS has answered 201 with an empty body: sent, but its acks cannot be matched.
             return SendResult(ok=True, provider_message_id=_sent_id(body))
-        return self._failure(response, body if isinstance(body, dict) else {})
+        return self._failure(response, body)
 
     def _failure(self, response, body: dict) -> SendResult:
         status = response.status_code
@@ -141,11 +138,8 @@ class WahaProvider(Provider):
         if response.status_code == 404:
             return SessionState(None, error=_("Sesi %(session)s tidak ada di WAHA: buat sesinya di dashboard WAHA.",
                                               session=self.session))
-        try:
-            body = response.json()
-        except ValueError:
-            body = {}
-        if not response.ok or not isinstance(body, dict):
+        body = self.answer_of(response)
+        if not response.ok or not body:
             return SessionState(None, unreachable=response.status_code >= 500,
                                 error=_("WAHA menjawab %(status)d.", status=response.status_code))
         me = body.get("me") if isinstance(body.get("me"), dict) else {}
@@ -157,10 +151,9 @@ class WahaProvider(Provider):
         try:
             response = self.http.get(self._url(f"/api/{self.session}/lids/{lid.split('@')[0]}"),
                                      headers=self._headers(), timeout=(3.05, 5))
-            body = response.json() if response.ok else {}
-        except (requests.RequestException, ValueError):
+        except requests.RequestException:
             return None
-        pn = body.get("pn") if isinstance(body, dict) else None
+        pn = self.answer_of(response).get("pn") if response.ok else None
         return str(pn).split("@")[0] if pn else None
 
 
