@@ -114,3 +114,25 @@ def test_sending_hours_may_run_over_midnight_but_not_be_empty(client, auth, app)
         assert (get_setting("quiet_start"), get_setting("quiet_end")) == ("20:00", "02:00")
     empty = client.post("/settings/", data=settings_form(quiet_start="08:00", quiet_end="08:00"))
     assert empty.status_code == 200 and "Jam mulai dan jam selesai tidak boleh sama." in empty.text
+
+
+@pytest.mark.parametrize("provider", ["link", "waha"])
+def test_the_settings_page_saves_with_exactly_the_fields_it_shows(request, app, client, auth, provider):
+    """A browser posts only the fields on the page: the pace of a personal number is there for WAHA alone."""
+    import re
+
+    from app.services.settings import get_setting
+
+    if provider == "waha":
+        request.getfixturevalue("waha")
+    auth.login_manager()
+    page = client.get("/settings/").text
+    shown = set(re.findall(r'name="([a-z0-9_]+)"', page.split('<form method="post" novalidate>')[1].split("</form>")[0]))
+    assert ("daily_cap" in shown) is (provider == "waha")
+    data = {name: value for name, value in settings_form(workshop_name="Bengkel Baru", daily_cap=150).items()
+            if name in shown}
+    response = client.post("/settings/", data=data, follow_redirects=True)
+    assert "Pengaturan disimpan." in response.text
+    with app.app_context():
+        assert get_setting("workshop_name") == "Bengkel Baru"
+        assert get_setting("daily_cap") == (150 if provider == "waha" else 200)

@@ -34,6 +34,8 @@ def index():
     # The pace of a personal number is asked only when one sends (WAHA, Fonnte).
     if not provider.personal_number:
         fields = tuple(name for name in fields if name not in PERSONAL_NUMBER_FIELDS)
+        for name in PERSONAL_NUMBER_FIELDS:  # not on the page: neither asked nor checked
+            del form[name]
     if form.validate_on_submit():
         values = {name: form[name].data for name in fields}
         update_settings({name: value.strftime("%H:%M") if isinstance(value, time) else
@@ -42,7 +44,7 @@ def index():
         flash(_("Pengaturan disimpan."), "success")
         return redirect(url_for("settings.index"))
     if not form.is_submitted():
-        for name in FIELDS:
+        for name in fields:
             value = get_setting(name)
             form[name].data = time.fromisoformat(value) if name.startswith("quiet_") else value
         form.workshop_whatsapp.data = local_phone(form.workshop_whatsapp.data)  # as people write it
