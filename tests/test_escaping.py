@@ -268,3 +268,32 @@ def test_no_template_marks_data_safe_or_turns_escaping_off():
     opting_out = re.compile(r"\|\s*safe\b|autoescape\s+false")
     assert [str(path.relative_to(root)) for path in sorted(root.rglob("*.html"))
             if opting_out.search(path.read_text(encoding="utf-8"))] == []
+
+
+def test_the_list_row_escapes_every_value_even_those_the_forms_would_refuse(app, client, staff, holder):
+    """The row is written in code (app/customers/row_html.py): a plate or phone stored before the
+    checks, a search with markup and format characters in the list's address: all text."""
+    with app.app_context():
+        customer = db.session.get(Customer, holder)
+        customer.nopol, customer.no_hp = MARKUP[:16], "62<b>%(id)s{id}"
+        db.session.commit()
+    address = "/customers/?q=%3Cb%3E%25(id)s%7Bid%7D"  # q=<b>%(id)s{id}: no customer matches, the toast holds it
+    page = client.get("/customers/?sort=name&x=%3Cscript%3E%25(base)s%7Bbase%7D")
+    assert page.status_code == 200
+    assert shows_as_text(page.text)  # the name
+    assert MARKUP[:16] not in page.text and "&lt;a href=//evil." in page.text  # the plate
+    assert "62<b>" not in page.text and "62&lt;b&gt;%(id)s{id}" in page.text  # the phone, format characters kept
+    # The list's address, as each row's `next`: its % and braces are not taken for fields.
+    assert 'name="next" value="/customers/?sort=name&amp;x=%3Cscript%3E%25(base)s%7Bbase%7D"' in page.text
+    row = client.post(f"/customers/{holder}/toggle", data={"next": address}, headers=HTMX)
+    assert row.status_code == 200 and shows_as_text(row.text)
+    assert "&lt;b&gt;%(id)s{id}" in row.text and "<b>%(id)s" not in row.text
+
+
+def test_a_snippet_escapes_its_values_and_keeps_format_characters_as_text():
+    from app.customers.row_html import Snippet
+
+    snippet = Snippet('<p title="{title}">{text} 100%</p>').fill(title='"%(text)s{text}"')
+    assert snippet(text="<b>{title}%</b>") == (
+        '<p title="&#34;%(text)s{text}&#34;">&lt;b&gt;{title}%&lt;/b&gt; 100%</p>')
+    assert snippet(text=Markup("<b>kept</b>")) == '<p title="&#34;%(text)s{text}&#34;"><b>kept</b> 100%</p>'

@@ -2,8 +2,8 @@
 
 A page has fifty rows, each with up to three dates, seven addresses and a dozen words. Asked for
 row by row, Flask's proxies, Babel's locale, the router and the clock were most of the page's
-time; `RowContext` asks each of them once and the row macro
-(`templates/customers/partials/_rows.html`) reads plain attributes.
+time; `RowContext` asks each of them once and the row (`row_html.customer_row`) reads plain
+attributes.
 """
 from datetime import date, datetime
 from typing import NamedTuple
@@ -12,9 +12,10 @@ from flask import g, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
-from markupsafe import escape
+from markupsafe import Markup, escape
 
 from app import clock
+from app.customers.row_html import customer_row, page_row
 from app.services import link_queue, main_system, reminders
 from app.services.customers import due_state
 from app.services.formats import format_day, format_moment
@@ -49,6 +50,8 @@ class RowContext:
         self.next_url = next_url
         self.texts = {key: escape(text) for key, text in row_texts().items()}  # escaped once, not per row
         self.provider = whatsapp_provider()
+        self.interactive = self.provider.interactive
+        self.send_problem = self.provider.problem  # asked once: a provider may check its settings each time
         self.csrf_token = generate_csrf()
         self.prefix = url_for("customers.index")  # test_row_addresses_match_the_routes checks the rest
         self.locale = str(get_locale())
@@ -56,13 +59,14 @@ class RowContext:
         self.today = clock.today()
         self._awaiting = None
         self._known = None
+        self.row = page_row(self)
 
     def opened(self, customer):
         """The customer's message opened in WhatsApp and not yet confirmed (wa.me only), or None.
 
         One query for the page, not one per row: few messages wait for a confirmation at a time.
         """
-        if not self.provider.interactive:
+        if not self.interactive:
             return None
         if self._awaiting is None:
             self._awaiting = link_queue.awaiting_confirmation()
@@ -75,12 +79,15 @@ class RowContext:
             self._known = main_system.known_ids(g.get("listed_customers") or [customer])
         return customer.id in self._known
 
+    def html(self, customer, notice=None, notice_ok=False, ask_main_system=False) -> Markup:
+        """The customer's row, for the list and for a row action's answer."""
+        return customer_row(customer, self, notice, notice_ok, ask_main_system)
+
     def view(self, customer) -> "RowView":
         """The row's own strings, in one call from the template (each call from Jinja has a cost)."""
         url = f"{self.prefix}{customer.id}"
         return RowView(
-            url=url, remind=f"{url}/remind", toggle=f"{url}/toggle", serviced=f"{url}/serviced",
-            delete=f"{url}/delete", edit=f"{url}/edit", whatsapp=f"{url}/whatsapp",
+            url=url, remind=f"{url}/remind", whatsapp=f"{url}/whatsapp",
             last_service=self.day(customer.last_service),
             next_service=self.day(customer.next_service),
             due=due_state(customer, self.today),
@@ -95,12 +102,8 @@ class RowContext:
 
 
 class RowView(NamedTuple):
-    url: str  # the customer's page, then its actions (test_row_addresses_match_the_routes)
+    url: str  # the customer's page; its actions add /edit, /toggle… (test_row_addresses_match_the_routes)
     remind: str
-    toggle: str
-    serviced: str
-    delete: str
-    edit: str
     whatsapp: str
     last_service: str
     next_service: str
