@@ -286,7 +286,7 @@ class Message(db.Model):
         sa.Index("ix_reminder_message_created_status", "created_at", "status"),
         sa.Index("ix_reminder_message_sent_status_customer", "sent_at", "status", "customer_id"),
         # A customer's messages (history pages), and their reminders in a period ("came back").
-        sa.Index("ix_reminder_message_customer_sent_status", "customer_id", "sent_at", "status"),
+        sa.Index("ix_reminder_message_customer_sent_status_step", "customer_id", "sent_at", "status", "step"),
         # A phone's latest reminder before a reply: the step the reply answers (stats per step).
         sa.Index("ix_reminder_message_phone_sent", "to_phone", "sent_at"),
         # The customers each follow-up step reached in a period (stats per step).
