@@ -8,7 +8,7 @@ attributes.
 from datetime import date, datetime
 from typing import NamedTuple
 
-from flask import g, url_for
+from flask import current_app, g, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
@@ -43,18 +43,26 @@ def row_texts() -> dict:
     }
 
 
+def page_texts(locale: str) -> dict:
+    """The row's words in `locale`, escaped: looked up once per language for the app's life, not per page."""
+    cache = current_app.extensions.setdefault("customer_row_texts", {})
+    if locale not in cache:
+        cache[locale] = {key: escape(text) for key, text in row_texts().items()}
+    return cache[locale]
+
+
 class RowContext:
     """The page's share of every row: words, provider, CSRF token, addresses, locale, zone, today."""
 
     def __init__(self, next_url: str):
         self.next_url = next_url
-        self.texts = {key: escape(text) for key, text in row_texts().items()}  # escaped once, not per row
+        self.locale = str(get_locale())
+        self.texts = page_texts(self.locale)
         self.provider = whatsapp_provider()
         self.interactive = self.provider.interactive
         self.send_problem = self.provider.problem  # asked once: a provider may check its settings each time
         self.csrf_token = generate_csrf()
         self.prefix = url_for("customers.index")  # test_row_addresses_match_the_routes checks the rest
-        self.locale = str(get_locale())
         self.zone = clock.local_zone()
         self.today = clock.today()
         self._awaiting = None
