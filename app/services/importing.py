@@ -142,7 +142,23 @@ def load_state(batch: ImportBatch, with_data: bool = False) -> ImportState | Non
 
 # --- classifying rows --------------------------------------------------------------------------
 
-def _row_fields(row: list[str], mapping: dict[str, int], labels: dict[str, str], errors: list) -> dict:
+# The cells read by a rule of their own; a sheet repeats the same few hundred dates and yes/no
+# spellings, so each distinct text of a column is read once per check.
+_READERS = {"last_service": parse_date, "next_service": parse_date, "is_active": parse_yes_no}
+
+
+def _read_cell(name: str, value: str, memo: dict):
+    """The cell read by its column's rule (a date, yes/no), or the Refused saying why not."""
+    key = (name, value)
+    if key not in memo:
+        try:
+            memo[key] = _READERS[name](value)
+        except Refused as exc:
+            memo[key] = exc
+    return memo[key]
+
+
+def _row_fields(row: list[str], mapping: dict[str, int], labels: dict[str, str], errors: list, memo: dict) -> dict:
     """The mapped cells of one row, with dates and yes/no read; problems go into `errors`."""
     fields = {}
     for name, column in mapping.items():
@@ -150,17 +166,14 @@ def _row_fields(row: list[str], mapping: dict[str, int], labels: dict[str, str],
         if has_nul(value):  # refused for this row only; the rest of the cell is still checked
             errors.append([labels[name], str(NUL_MESSAGE)])
             value = value.replace(NUL, "")
-        try:
-            if name in ("last_service", "next_service"):
-                value = parse_date(value)
-            elif name == "is_active":
-                value = parse_yes_no(value)
-                if value is None:
-                    continue
-            elif name == "notes" and not value:
+        if name in _READERS:
+            value = _read_cell(name, value, memo)
+            if isinstance(value, Refused):
+                errors.append([labels[name], str(value.message)])
                 continue
-        except Refused as exc:
-            errors.append([labels[name], str(exc.message)])
+            if value is None and name == "is_active":
+                continue
+        elif name == "notes" and not value:
             continue
         fields[name] = value
     return fields
@@ -178,13 +191,14 @@ def classify(state: ImportState, progress=None, every: int = 1000) -> ImportStat
     labels = {name: state.columns[column] or str(FIELD_LABELS[name]) for name, column in state.mapping.items()}
     months = service_interval_months()
     first_row_of_plate: dict[str, int] = {}
+    memo: dict = {}
     outcomes = []
     for offset, row in enumerate(state.data):
         number = state.header_row + 2 + offset
         if not any(row):
             continue
         errors: list = []
-        fields = _row_fields(row, state.mapping, labels, errors)
+        fields = _row_fields(row, state.mapping, labels, errors, memo)
         required = {name: fields.get(name) for name in REQUIRED}
         clean, field_errors = validate_fields({**required, "next_service": None, **fields})
         try:
