@@ -394,3 +394,41 @@ def test_a_large_import_that_fails_leaves_the_search_index_as_it_was(app, client
     documents = _search_documents(app)
     if documents is not None:
         assert set(documents) == {"B 300 IMP", "D 9 ZZ"}
+
+
+def test_a_long_preview_lists_the_first_rows_of_each_kind_and_counts_them_all(app, client, staff):
+    """The preview page reads only the counts and the rows it lists; the commit still writes every row."""
+    good = "".join(f"Pelanggan {i};B {i + 1} LPR;0813{i:08d}\n" for i in range(260))
+    bad = "".join(f"Tanpa HP {i};D {i + 1} LPR;\n" for i in range(230))
+    response = upload(client, "panjang.csv", _csv("Nama;Nopol;No HP\n" + good + bad))
+    page = client.get(response.headers["Location"]).text
+    assert "<strong>260</strong> baru" in page and "<strong>230</strong> ditolak" in page
+    statuses = preview_statuses(page)
+    assert sorted(row for row, status in statuses.items() if status == "new") == list(range(2, 202))
+    assert sorted(row for row, status in statuses.items() if status == "error") == list(range(262, 462))
+    assert "… dan 60 lainnya." in page
+    refused = client.get(response.headers["Location"] + "/refused.csv").text
+    assert len(refused.strip().splitlines()) == 231
+    client.post(response.headers["Location"] + "/commit", data={"on_existing": "skip", "mode": "valid_only"})
+    assert counts(app)[0] == 260
+
+
+def test_a_preview_stored_in_the_earlier_single_stream_format_still_commits(app, client, staff):
+    import zlib
+
+    import orjson
+
+    from app.services import importing
+
+    response = upload(client, "lama.csv", _csv("Nama;Nopol;No HP\nBudi;B 1 LMA;081234567890\nTanpa HP;B 2 LMA;\n"))
+    with app.app_context():
+        batch = db.session.scalars(sa.select(ImportBatch)).one()
+        state = importing.load_state(batch)
+        batch.payload = zlib.compress(orjson.dumps({
+            "columns": state.columns, "header_row": state.header_row, "mapping": state.mapping,
+            "outcomes": [outcome.__dict__ for outcome in state.outcomes]}))
+        db.session.commit()
+    page = client.get(response.headers["Location"]).text
+    assert "<strong>1</strong> baru" in page and "<strong>1</strong> ditolak" in page
+    client.post(response.headers["Location"] + "/commit", data={"on_existing": "skip", "mode": "valid_only"})
+    assert set(customers(app)) == {"B 1 LMA"}

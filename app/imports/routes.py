@@ -15,7 +15,7 @@ from app.services.refusal import Refused
 from app.services.sheets import read_sheet
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-PREVIEW_ROWS = 200  # rows of each kind shown on the preview page; the counts cover all
+PREVIEW_ROWS = importing.SHOWN_PER_STATUS  # rows of each kind shown on the preview page; the counts cover all
 
 
 def _upload_page(form, status=200):
@@ -70,7 +70,8 @@ def show(batch_id):
     if batch.status == ImportBatch.STATUS_FAILED:
         flash(batch.failure, "error")
         return redirect_page(url_for("imports.index"))
-    state = importing.load_state(batch)
+    # A preview reads only the counts and the rows it lists, not every row of the sheet.
+    state = importing.load_state(batch, summary_only=batch.status == ImportBatch.STATUS_PREVIEW)
     if batch.status == ImportBatch.STATUS_DONE:
         return render_template("imports/result.html", batch=batch, state=state)
     if state is None:

@@ -5,6 +5,7 @@ and classifies each row (new, update, unchanged, error, duplicate in the file) w
 normalisation and rules as the forms (app/services/customers.py). The result is stored with the
 ImportBatch, on the server, until `commit_import` writes the chosen rows in one transaction.
 """
+import operator
 import os
 import re
 import uuid
@@ -47,6 +48,7 @@ ON_EXISTING = ("skip", "update")
 MODES = ("valid_only", "all_or_nothing")
 
 NEW, UPDATE, UNCHANGED, ERROR, DUPLICATE = "new", "update", "unchanged", "error", "duplicate"
+STATUSES = (NEW, UPDATE, UNCHANGED, ERROR, DUPLICATE)
 REFUSED = (ERROR, DUPLICATE)
 
 
@@ -90,26 +92,37 @@ class ImportState:
     mapping: dict[str, int]
     data: list[list[str]] = field(default_factory=list)  # loaded only to classify again
     outcomes: list[Outcome] = field(default_factory=list)
+    # Loaded for the preview page alone: the counts over every row, while `outcomes` holds only the
+    # first SHOWN_PER_STATUS rows of each kind.
+    summary: dict | None = None
 
     @property
     def missing(self) -> list[str]:
         return [name for name in REQUIRED if name not in self.mapping]
 
     def count(self, status) -> int:
+        if self.summary is not None:
+            return self.summary["counts"][status]
         return sum(1 for outcome in self.outcomes if outcome.status == status)
 
     def counts(self) -> dict:
-        return {status: self.count(status) for status in (NEW, UPDATE, UNCHANGED, ERROR, DUPLICATE)}
+        return {status: self.count(status) for status in STATUSES}
 
     def in_main_system(self) -> int:
         """Rows the main system has (plate or phone): imported, they are still left out of the batches."""
+        if self.summary is not None:
+            return self.summary["in_main_system"]
         return sum(1 for outcome in self.outcomes if outcome.in_main_system)
 
     def needing_a_look(self) -> int:
         """Updates that rename a customer or move a service date back: "Perbarui" would overwrite them."""
+        if self.summary is not None:
+            return self.summary["needing_a_look"]
         return sum(1 for outcome in self.outcomes if outcome.needs_a_look)
 
     def of_status(self, *statuses, limit=None) -> list[Outcome]:
+        if self.summary is not None and (limit is None or limit > SHOWN_PER_STATUS):
+            raise ValueError("only the first rows of each kind were loaded")
         found = [outcome for outcome in self.outcomes if outcome.status in statuses]
         return found[:limit] if limit else found
 
@@ -117,27 +130,58 @@ class ImportState:
         return outcome.cells or []
 
 
+SHOWN_PER_STATUS = 200  # rows of each kind the preview page lists; its counts cover all
+_OUTCOME_FIELDS = ("row", "status", "values", "errors", "changes", "customer_id", "cells", "in_main_system")
+_as_stored = operator.attrgetter(*_OUTCOME_FIELDS)  # an outcome as a JSON array, in its fields' order
+
+
 def _compress(body) -> bytes:
     return zlib.compress(orjson.dumps(body, default=str), 1)
 
 
+def _shown(outcomes: list[Outcome]) -> list[Outcome]:
+    """The first SHOWN_PER_STATUS outcomes of each kind, in the sheet's order."""
+    taken = dict.fromkeys(STATUSES, 0)
+    shown = []
+    for outcome in outcomes:
+        if taken[outcome.status] < SHOWN_PER_STATUS:
+            taken[outcome.status] += 1
+            shown.append(outcome)
+    return shown
+
+
 def _store(batch: ImportBatch, state: ImportState, with_data: bool = True):
-    """Outcomes and sheet cells are stored apart, so a commit never has to read the cells."""
-    batch.payload = _compress({
-        "columns": state.columns, "header_row": state.header_row, "mapping": state.mapping,
-        "outcomes": [outcome.__dict__ for outcome in state.outcomes],
-    })
+    """Outcomes and sheet cells are stored apart, so a commit never has to read the cells.
+
+    The outcomes are two zlib streams one after the other: a head with the counts and the rows the
+    preview page lists, then every outcome; the preview page reads the head alone.
+    """
+    if state.summary is not None:
+        raise ValueError("a state loaded for the preview page holds only some rows")
+    head = {"columns": state.columns, "header_row": state.header_row, "mapping": state.mapping,
+            "summary": {"counts": state.counts(), "in_main_system": state.in_main_system(),
+                        "needing_a_look": state.needing_a_look()},
+            "shown": [_as_stored(outcome) for outcome in _shown(state.outcomes)]}
+    batch.payload = _compress(head) + _compress([_as_stored(outcome) for outcome in state.outcomes])
     if with_data:
         batch.sheet_data = _compress(state.data)
 
 
-def load_state(batch: ImportBatch, with_data: bool = False) -> ImportState | None:
+def load_state(batch: ImportBatch, with_data: bool = False, summary_only: bool = False) -> ImportState | None:
+    """The stored state; with `summary_only`, the counts and the rows the preview page lists, not every row."""
     if batch.payload is None:
         return None
-    body = orjson.loads(zlib.decompress(batch.payload))
-    outcomes = [Outcome(**outcome) for outcome in body.pop("outcomes")]
+    streams = zlib.decompressobj()
+    head = orjson.loads(streams.decompress(batch.payload))
+    shown, summary = head.pop("shown", None), head.pop("summary", None)
+    if "outcomes" in head:  # stored in one stream, before the head was kept apart: every row is loaded
+        outcomes, summary = [Outcome(**outcome) for outcome in head.pop("outcomes")], None
+    elif summary_only:
+        outcomes = [Outcome(*outcome) for outcome in shown]
+    else:
+        outcomes, summary = [Outcome(*outcome) for outcome in orjson.loads(zlib.decompress(streams.unused_data))], None
     data = orjson.loads(zlib.decompress(batch.sheet_data)) if with_data and batch.sheet_data else []
-    return ImportState(**body, data=data, outcomes=outcomes)
+    return ImportState(**head, data=data, outcomes=outcomes, summary=summary)
 
 
 # --- classifying rows --------------------------------------------------------------------------
