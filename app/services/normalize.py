@@ -161,6 +161,8 @@ def phone_search_fragment(query: str) -> str | None:
 
 # 1-2 region letters, 1-4 digits not starting with 0, 0-3 suffix letters (WHATSAPP.md).
 _PLATE = re.compile(r"^([A-Z]{1,2})([1-9][0-9]{0,3})([A-Z]{0,3})$")
+# A plate exactly as normalize_plate writes it: what the civil pattern above gives back unchanged.
+_PLATE_AS_STORED = re.compile(r"[A-Z]{1,2} [1-9][0-9]{0,3}(?: [A-Z]{1,3})?")
 _PLATE_SEPARATORS = re.compile(r"[\s\-.]+")
 _SPECIAL_PLATE = re.compile(r"^[A-Z0-9]+( [A-Z0-9]+)*$")
 PLATE_MAX_LENGTH = 16
@@ -186,6 +188,8 @@ def normalize_plate(raw, allow_special: bool = False) -> str:
     if raw is None or not str(raw).strip():
         raise Refused(_l("Nomor polisi wajib diisi."))
     text = ascii_digits(str(raw).strip())
+    if _PLATE_AS_STORED.fullmatch(text):  # already in the stored shape (as most sheets hold them)
+        return text
     # Plates are Latin letters: a letter from another script is refused, not transliterated
     # (upper() would turn `ı` into `I` and `ß` into `SS` behind the typist's back).
     match = _PLATE.match(compact_plate(text)) if text.isascii() else None
