@@ -251,7 +251,8 @@ def classify(state: ImportState, progress=None, every: int = 1000) -> ImportStat
             field_errors.update(exc.errors)
         errors.extend([labels.get(name, str(FIELD_LABELS[name])), str(message)] for name, message in field_errors.items())
         # A blank cell carries no information: it neither clears a stored value nor counts as a change.
-        values = {key: _json_value(value) for key, value in clean.items() if value is not None}
+        values = {key: value.isoformat() if isinstance(value, date) else value  # as _json_value, inline
+                  for key, value in clean.items() if value is not None}
         outcome = Outcome(row=number, status=ERROR if errors else NEW, values=values, errors=errors)
         plate = clean.get("nopol") if "nopol" not in field_errors else None
         if plate:
