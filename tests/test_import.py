@@ -432,3 +432,39 @@ def test_a_preview_stored_in_the_earlier_single_stream_format_still_commits(app,
     assert "<strong>1</strong> baru" in page and "<strong>1</strong> ditolak" in page
     client.post(response.headers["Location"] + "/commit", data={"on_existing": "skip", "mode": "valid_only"})
     assert set(customers(app)) == {"B 1 LMA"}
+
+
+def _indexes(app) -> list[tuple]:
+    with app.app_context():
+        return db.session.execute(sa.text(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'manual_whatsapp' ORDER BY name")).all()
+
+
+def test_a_large_import_into_a_small_table_keeps_every_index_whether_it_commits_or_fails(app, client, staff,
+                                                                                          make_customer, monkeypatch):
+    """On SQLite the reading indexes are built again after such an insert: they are all back, in both cases."""
+    from app.services import importing
+
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("SQLite only")
+    before = _indexes(app)
+    assert len(before) >= 8
+    rows = "".join(f"Pelanggan Impor {i};B {i + 1} IDX;0813{i:08d}\n" for i in range(600))
+    failing = upload(client, "besar.csv", _csv("Nama;Nopol;No HP\n" + rows))
+    make_customer(customer_name="Sudah Ada", nopol="B 300 IDX", no_hp="081211112222")  # taken meanwhile
+    with monkeypatch.context() as patch:
+        patch.setattr(importing, "compare_with_database", lambda state: None)  # so the insert hits it
+        page = client.post(failing.headers["Location"] + "/commit", data={"on_existing": "skip", "mode": "valid_only"},
+                           follow_redirects=True).text
+    assert "Data pelanggan berubah selama impor" in page
+    assert _indexes(app) == before and counts(app)[0] == 1
+    rows = "".join(f"Pelanggan Lain {i};D {i + 1} IDX;0815{i:08d}\n" for i in range(600))
+    response = upload(client, "besar2.csv", _csv("Nama;Nopol;No HP\n" + rows))
+    client.post(response.headers["Location"] + "/commit", data={"on_existing": "skip", "mode": "valid_only"})
+    assert _indexes(app) == before and counts(app)[0] == 601
+    with app.app_context():
+        assert db.session.execute(sa.text("PRAGMA integrity_check")).scalar() == "ok"
+        plan = " ".join(str(row) for row in db.session.execute(sa.text(
+            "EXPLAIN QUERY PLAN SELECT id FROM manual_whatsapp WHERE customer_name = 'Pelanggan Lain 5'")))
+        assert "ix_manual_whatsapp_customer_name" in plan

@@ -424,38 +424,54 @@ _TRIGGER_DOCUMENT = re.compile(r"VALUES\s*\(\s*new\.rowid\s*,\s*(.+)\)\s*;\s*END
 
 
 def _insert_customers(new_values: list[dict], now):
-    """The new customers in one round of inserts, as tuples the driver takes as they are.
-
-    On SQLite, a large insert takes the search trigger out for its own transaction, fills the index
-    from the new rows in one statement (with the trigger's own expression, read back from the
-    database) and puts the trigger back: SQLite's DDL is transactional, so a failure rolls all of it
-    back, and the transaction holds the write lock, so no other insert can miss the trigger.
-    """
+    """The new customers in one round of inserts, as tuples the driver takes as they are."""
     connection = db.session.connection()
     rows = _new_rows(new_values, now, connection.dialect)
     if connection.dialect.name == "postgresql" and len(rows) >= 500:
         _copy_customers(connection, rows)
-        return
-    trigger = None
-    if connection.dialect.name == "sqlite" and len(rows) >= 500:
-        dbapi = connection.connection.dbapi_connection
-        if not dbapi.in_transaction:  # pysqlite would run the DROP outside any transaction
-            dbapi.execute("BEGIN IMMEDIATE")
-        trigger = connection.exec_driver_sql(
-            "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", (SEARCH_TRIGGER,)).scalar()
-    document = trigger and _TRIGGER_DOCUMENT.search(trigger)
-    if connection.dialect.name == "postgresql":  # psycopg sends text as "unknown": ids go as UUIDs
-        rows = [(uuid.UUID(row[0]), *row[1:]) for row in rows]
-    if not document:
+    elif connection.dialect.name == "sqlite" and len(rows) >= 500:
+        _insert_many_on_sqlite(connection, rows)
+    elif connection.dialect.name == "postgresql":  # psycopg sends text as "unknown": ids go as UUIDs
+        _execute_insert(connection, [(uuid.UUID(row[0]), *row[1:]) for row in rows])
+    else:
         _execute_insert(connection, rows)
-        return
+
+
+def _insert_many_on_sqlite(connection, rows: list[tuple]):
+    """A large insert on SQLite, with the search index and the table's other indexes filled afterwards.
+
+    The search trigger is taken out for the insert's own transaction, the index is filled from the
+    new rows in one statement (with the trigger's own expression, read back from the database) and
+    the trigger is put back. When the sheet brings at least as many customers as the table holds,
+    the indexes that only speed up reading (not the unique ones) are dropped too and built again
+    after the insert: sorting every row once costs half of inserting 50,000 rows into eight indexes.
+    SQLite's DDL is transactional, so a failure rolls all of it back, and the transaction holds the
+    write lock, so no other insert can miss the trigger; readers keep their snapshot, indexes included.
+    """
     table = Customer.__tablename__
+    dbapi = connection.connection.dbapi_connection
+    if not dbapi.in_transaction:  # pysqlite would run the DROP outside any transaction
+        dbapi.execute("BEGIN IMMEDIATE")
+    trigger = connection.exec_driver_sql(
+        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", (SEARCH_TRIGGER,)).scalar()
+    document = trigger and _TRIGGER_DOCUMENT.search(trigger)
+    indexes = []
+    if len(rows) >= connection.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar():
+        indexes = connection.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql LIKE 'CREATE INDEX %'",
+            (table,)).all()
     last = connection.exec_driver_sql(f"SELECT coalesce(max(rowid), 0) FROM {table}").scalar()
-    connection.exec_driver_sql(f"DROP TRIGGER {SEARCH_TRIGGER}")
+    if document:
+        connection.exec_driver_sql(f"DROP TRIGGER {SEARCH_TRIGGER}")
+    for name, _sql in indexes:
+        connection.exec_driver_sql(f"DROP INDEX \"{name}\"")
     _execute_insert(connection, rows)
-    connection.exec_driver_sql(f"INSERT INTO customer_search(rowid, doc) SELECT rowid, "
-                               f"{document.group(1).replace('new.', '')} FROM {table} WHERE rowid > ?", (last,))
-    connection.exec_driver_sql(trigger)
+    for _name, sql in indexes:
+        connection.exec_driver_sql(sql)
+    if document:
+        connection.exec_driver_sql(f"INSERT INTO customer_search(rowid, doc) SELECT rowid, "
+                                   f"{document.group(1).replace('new.', '')} FROM {table} WHERE rowid > ?", (last,))
+        connection.exec_driver_sql(trigger)
 
 
 # The columns an imported customer is inserted with; the others start empty (NULL).
