@@ -436,18 +436,18 @@ def test_a_preview_stored_in_the_earlier_single_stream_format_still_commits(app,
 
 def _indexes(app) -> list[tuple]:
     with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            return db.session.execute(sa.text(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'manual_whatsapp' ORDER BY indexname")).all()
         return db.session.execute(sa.text(
             "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'manual_whatsapp' ORDER BY name")).all()
 
 
 def test_a_large_import_into_a_small_table_keeps_every_index_whether_it_commits_or_fails(app, client, staff,
                                                                                           make_customer, monkeypatch):
-    """On SQLite the reading indexes are built again after such an insert: they are all back, in both cases."""
+    """The reading indexes are built again after such an insert: they are all back, in both cases."""
     from app.services import importing
 
-    with app.app_context():
-        if db.engine.dialect.name != "sqlite":
-            pytest.skip("SQLite only")
     before = _indexes(app)
     assert len(before) >= 8
     rows = "".join(f"Pelanggan Impor {i};B {i + 1} IDX;0813{i:08d}\n" for i in range(600))
@@ -464,7 +464,8 @@ def test_a_large_import_into_a_small_table_keeps_every_index_whether_it_commits_
     client.post(response.headers["Location"] + "/commit", data={"on_existing": "skip", "mode": "valid_only"})
     assert _indexes(app) == before and counts(app)[0] == 601
     with app.app_context():
-        assert db.session.execute(sa.text("PRAGMA integrity_check")).scalar() == "ok"
-        plan = " ".join(str(row) for row in db.session.execute(sa.text(
-            "EXPLAIN QUERY PLAN SELECT id FROM manual_whatsapp WHERE customer_name = 'Pelanggan Lain 5'")))
-        assert "ix_manual_whatsapp_customer_name" in plan
+        if db.engine.dialect.name == "sqlite":
+            assert db.session.execute(sa.text("PRAGMA integrity_check")).scalar() == "ok"
+        found = db.session.scalars(sa.select(Customer.nopol).where(Customer.customer_name == "Pelanggan Lain 5")).all()
+        assert found == ["D 6 IDX"]
+    assert ">Pelanggan Lain 5</a>" in client.get("/customers/", query_string={"q": "lain 5"}).text
