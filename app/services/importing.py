@@ -472,7 +472,8 @@ def _reading_indexes_built_after(connection, count: int):
     PostgreSQL three of them trigram indexes). Only the indexes that speed up reading are dropped,
     never a unique one, so a repeated plate still stops the insert. The DDL is transactional on both
     databases: a failed import rolls the indexes back with everything else. On PostgreSQL the
-    dropped indexes hold the table's lock until the commit, so readers wait those seconds.
+    dropped indexes hold the table's lock until the commit, so readers wait those seconds, and a
+    database user that does not own the table (and so may not drop its indexes) inserts with them.
     """
     table = Customer.__tablename__
     indexes = []
@@ -480,7 +481,8 @@ def _reading_indexes_built_after(connection, count: int):
     if stored <= count:
         indexes = connection.exec_driver_sql(
             f"SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-            f"WHERE i.indrelid = '{table}'::regclass AND NOT i.indisunique AND NOT i.indisprimary"
+            f"JOIN pg_class t ON t.oid = i.indrelid WHERE i.indrelid = '{table}'::regclass "
+            f"AND NOT i.indisunique AND NOT i.indisprimary AND pg_has_role(t.relowner, 'USAGE')"
             if connection.dialect.name == "postgresql" else
             f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = '{table}' "
             f"AND sql LIKE 'CREATE INDEX %'").all()
