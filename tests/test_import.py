@@ -394,3 +394,78 @@ def test_a_large_import_that_fails_leaves_the_search_index_as_it_was(app, client
     documents = _search_documents(app)
     if documents is not None:
         assert set(documents) == {"B 300 IMP", "D 9 ZZ"}
+
+
+def test_a_long_preview_lists_the_first_rows_of_each_kind_and_counts_them_all(app, client, staff):
+    """The preview page reads only the counts and the rows it lists; the commit still writes every row."""
+    good = "".join(f"Pelanggan {i};B {i + 1} LPR;0813{i:08d}\n" for i in range(260))
+    bad = "".join(f"Tanpa HP {i};D {i + 1} LPR;\n" for i in range(230))
+    response = upload(client, "panjang.csv", _csv("Nama;Nopol;No HP\n" + good + bad))
+    page = client.get(response.headers["Location"]).text
+    assert "<strong>260</strong> baru" in page and "<strong>230</strong> ditolak" in page
+    statuses = preview_statuses(page)
+    assert sorted(row for row, status in statuses.items() if status == "new") == list(range(2, 202))
+    assert sorted(row for row, status in statuses.items() if status == "error") == list(range(262, 462))
+    assert "… dan 60 lainnya." in page
+    refused = client.get(response.headers["Location"] + "/refused.csv").text
+    assert len(refused.strip().splitlines()) == 231
+    client.post(response.headers["Location"] + "/commit", data={"on_existing": "skip", "mode": "valid_only"})
+    assert counts(app)[0] == 260
+
+
+def test_a_preview_stored_in_the_earlier_single_stream_format_still_commits(app, client, staff):
+    import zlib
+
+    import orjson
+
+    from app.services import importing
+
+    response = upload(client, "lama.csv", _csv("Nama;Nopol;No HP\nBudi;B 1 LMA;081234567890\nTanpa HP;B 2 LMA;\n"))
+    with app.app_context():
+        batch = db.session.scalars(sa.select(ImportBatch)).one()
+        state = importing.load_state(batch)
+        batch.payload = zlib.compress(orjson.dumps({
+            "columns": state.columns, "header_row": state.header_row, "mapping": state.mapping,
+            "outcomes": [outcome.__dict__ for outcome in state.outcomes]}))
+        db.session.commit()
+    page = client.get(response.headers["Location"]).text
+    assert "<strong>1</strong> baru" in page and "<strong>1</strong> ditolak" in page
+    client.post(response.headers["Location"] + "/commit", data={"on_existing": "skip", "mode": "valid_only"})
+    assert set(customers(app)) == {"B 1 LMA"}
+
+
+def _indexes(app) -> list[tuple]:
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            return db.session.execute(sa.text(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'manual_whatsapp' ORDER BY indexname")).all()
+        return db.session.execute(sa.text(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'manual_whatsapp' ORDER BY name")).all()
+
+
+def test_a_large_import_into_a_small_table_keeps_every_index_whether_it_commits_or_fails(app, client, staff,
+                                                                                          make_customer, monkeypatch):
+    """The reading indexes are built again after such an insert: they are all back, in both cases."""
+    from app.services import importing
+
+    before = _indexes(app)
+    assert len(before) >= 8
+    rows = "".join(f"Pelanggan Impor {i};B {i + 1} IDX;0813{i:08d}\n" for i in range(600))
+    failing = upload(client, "besar.csv", _csv("Nama;Nopol;No HP\n" + rows))
+    make_customer(customer_name="Sudah Ada", nopol="B 300 IDX", no_hp="081211112222")  # taken meanwhile
+    with monkeypatch.context() as patch:
+        patch.setattr(importing, "compare_with_database", lambda state: None)  # so the insert hits it
+        page = client.post(failing.headers["Location"] + "/commit", data={"on_existing": "skip", "mode": "valid_only"},
+                           follow_redirects=True).text
+    assert "Data pelanggan berubah selama impor" in page
+    assert _indexes(app) == before and counts(app)[0] == 1
+    rows = "".join(f"Pelanggan Lain {i};D {i + 1} IDX;0815{i:08d}\n" for i in range(600))
+    response = upload(client, "besar2.csv", _csv("Nama;Nopol;No HP\n" + rows))
+    client.post(response.headers["Location"] + "/commit", data={"on_existing": "skip", "mode": "valid_only"})
+    assert _indexes(app) == before and counts(app)[0] == 601
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            assert db.session.execute(sa.text("PRAGMA integrity_check")).scalar() == "ok"
+        found = db.session.scalars(sa.select(Customer.nopol).where(Customer.customer_name == "Pelanggan Lain 5")).all()
+        assert found == ["D 6 IDX"]
+    assert ">Pelanggan Lain 5</a>" in client.get("/customers/", query_string={"q": "lain 5"}).text

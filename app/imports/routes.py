@@ -1,3 +1,4 @@
+import sqlalchemy as sa
 from flask import Response, current_app, flash, make_response, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -14,12 +15,17 @@ from app.services.refusal import Refused
 from app.services.sheets import read_sheet
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-PREVIEW_ROWS = 200  # rows of each kind shown on the preview page; the counts cover all
+PREVIEW_ROWS = importing.SHOWN_PER_STATUS  # rows of each kind shown on the preview page; the counts cover all
 
 
 def _upload_page(form, status=200):
     return render("imports/index.html", "imports/partials/_upload.html",
                   form=form, history=importing.recent_imports(), limit_mb=_limit_mb()), status
+
+
+def _batch_or_404(batch_id) -> ImportBatch:
+    """The batch without its stored rows (megabytes for a large sheet), loaded only if a page reads them."""
+    return db.get_or_404(ImportBatch, batch_id, options=[sa.orm.defer(ImportBatch.payload), sa.orm.defer(ImportBatch.sheet_data)])
 
 
 def _limit_mb():
@@ -58,13 +64,14 @@ def upload():
 @bp.get("/<uuid:batch_id>")
 def show(batch_id):
     """The preview of an upload (every row classified), or what a finished import did."""
-    batch = import_checks.settle_if_stopped(db.get_or_404(ImportBatch, batch_id))
+    batch = import_checks.settle_if_stopped(_batch_or_404(batch_id))
     if batch.status == ImportBatch.STATUS_CHECKING:
         return render_template("imports/checking.html", batch=batch, percent=import_checks.percent_done(batch))
     if batch.status == ImportBatch.STATUS_FAILED:
         flash(batch.failure, "error")
         return redirect_page(url_for("imports.index"))
-    state = importing.load_state(batch)
+    # A preview reads only the counts and the rows it lists, not every row of the sheet.
+    state = importing.load_state(batch, summary_only=batch.status == ImportBatch.STATUS_PREVIEW)
     if batch.status == ImportBatch.STATUS_DONE:
         return render_template("imports/result.html", batch=batch, state=state)
     if state is None:
@@ -78,7 +85,7 @@ def show(batch_id):
 @bp.get("/<uuid:batch_id>/progress")
 def progress(batch_id):
     """How far the check of an upload got (htmx polls it); once it is over, the page reloads as the preview."""
-    batch = import_checks.settle_if_stopped(db.get_or_404(ImportBatch, batch_id))
+    batch = import_checks.settle_if_stopped(_batch_or_404(batch_id))
     if batch.status != ImportBatch.STATUS_CHECKING:
         response = make_response("", 200)
         response.headers["HX-Refresh"] = "true"

@@ -5,11 +5,14 @@ and classifies each row (new, update, unchanged, error, duplicate in the file) w
 normalisation and rules as the forms (app/services/customers.py). The result is stored with the
 ImportBatch, on the server, until `commit_import` writes the chosen rows in one transaction.
 """
+import operator
+import os
 import re
 import uuid
 import zlib
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import orjson
 import sqlalchemy as sa
@@ -46,6 +49,7 @@ ON_EXISTING = ("skip", "update")
 MODES = ("valid_only", "all_or_nothing")
 
 NEW, UPDATE, UNCHANGED, ERROR, DUPLICATE = "new", "update", "unchanged", "error", "duplicate"
+STATUSES = (NEW, UPDATE, UNCHANGED, ERROR, DUPLICATE)
 REFUSED = (ERROR, DUPLICATE)
 
 
@@ -89,26 +93,37 @@ class ImportState:
     mapping: dict[str, int]
     data: list[list[str]] = field(default_factory=list)  # loaded only to classify again
     outcomes: list[Outcome] = field(default_factory=list)
+    # Loaded for the preview page alone: the counts over every row, while `outcomes` holds only the
+    # first SHOWN_PER_STATUS rows of each kind.
+    summary: dict | None = None
 
     @property
     def missing(self) -> list[str]:
         return [name for name in REQUIRED if name not in self.mapping]
 
     def count(self, status) -> int:
+        if self.summary is not None:
+            return self.summary["counts"][status]
         return sum(1 for outcome in self.outcomes if outcome.status == status)
 
     def counts(self) -> dict:
-        return {status: self.count(status) for status in (NEW, UPDATE, UNCHANGED, ERROR, DUPLICATE)}
+        return {status: self.count(status) for status in STATUSES}
 
     def in_main_system(self) -> int:
         """Rows the main system has (plate or phone): imported, they are still left out of the batches."""
+        if self.summary is not None:
+            return self.summary["in_main_system"]
         return sum(1 for outcome in self.outcomes if outcome.in_main_system)
 
     def needing_a_look(self) -> int:
         """Updates that rename a customer or move a service date back: "Perbarui" would overwrite them."""
+        if self.summary is not None:
+            return self.summary["needing_a_look"]
         return sum(1 for outcome in self.outcomes if outcome.needs_a_look)
 
     def of_status(self, *statuses, limit=None) -> list[Outcome]:
+        if self.summary is not None and (limit is None or limit > SHOWN_PER_STATUS):
+            raise ValueError("only the first rows of each kind were loaded")
         found = [outcome for outcome in self.outcomes if outcome.status in statuses]
         return found[:limit] if limit else found
 
@@ -116,32 +131,79 @@ class ImportState:
         return outcome.cells or []
 
 
+SHOWN_PER_STATUS = 200  # rows of each kind the preview page lists; its counts cover all
+_OUTCOME_FIELDS = ("row", "status", "values", "errors", "changes", "customer_id", "cells", "in_main_system")
+_as_stored = operator.attrgetter(*_OUTCOME_FIELDS)  # an outcome as a JSON array, in its fields' order
+
+
 def _compress(body) -> bytes:
     return zlib.compress(orjson.dumps(body, default=str), 1)
 
 
+def _shown(outcomes: list[Outcome]) -> list[Outcome]:
+    """The first SHOWN_PER_STATUS outcomes of each kind, in the sheet's order."""
+    taken = dict.fromkeys(STATUSES, 0)
+    shown = []
+    for outcome in outcomes:
+        if taken[outcome.status] < SHOWN_PER_STATUS:
+            taken[outcome.status] += 1
+            shown.append(outcome)
+    return shown
+
+
 def _store(batch: ImportBatch, state: ImportState, with_data: bool = True):
-    """Outcomes and sheet cells are stored apart, so a commit never has to read the cells."""
-    batch.payload = _compress({
-        "columns": state.columns, "header_row": state.header_row, "mapping": state.mapping,
-        "outcomes": [outcome.__dict__ for outcome in state.outcomes],
-    })
+    """Outcomes and sheet cells are stored apart, so a commit never has to read the cells.
+
+    The outcomes are two zlib streams one after the other: a head with the counts and the rows the
+    preview page lists, then every outcome; the preview page reads the head alone.
+    """
+    if state.summary is not None:
+        raise ValueError("a state loaded for the preview page holds only some rows")
+    head = {"columns": state.columns, "header_row": state.header_row, "mapping": state.mapping,
+            "summary": {"counts": state.counts(), "in_main_system": state.in_main_system(),
+                        "needing_a_look": state.needing_a_look()},
+            "shown": [_as_stored(outcome) for outcome in _shown(state.outcomes)]}
+    batch.payload = _compress(head) + _compress([_as_stored(outcome) for outcome in state.outcomes])
     if with_data:
         batch.sheet_data = _compress(state.data)
 
 
-def load_state(batch: ImportBatch, with_data: bool = False) -> ImportState | None:
+def load_state(batch: ImportBatch, with_data: bool = False, summary_only: bool = False) -> ImportState | None:
+    """The stored state; with `summary_only`, the counts and the rows the preview page lists, not every row."""
     if batch.payload is None:
         return None
-    body = orjson.loads(zlib.decompress(batch.payload))
-    outcomes = [Outcome(**outcome) for outcome in body.pop("outcomes")]
+    streams = zlib.decompressobj()
+    head = orjson.loads(streams.decompress(batch.payload))
+    shown, summary = head.pop("shown", None), head.pop("summary", None)
+    if "outcomes" in head:  # stored in one stream, before the head was kept apart: every row is loaded
+        outcomes, summary = [Outcome(**outcome) for outcome in head.pop("outcomes")], None
+    elif summary_only:
+        outcomes = [Outcome(*outcome) for outcome in shown]
+    else:
+        outcomes, summary = [Outcome(*outcome) for outcome in orjson.loads(zlib.decompress(streams.unused_data))], None
     data = orjson.loads(zlib.decompress(batch.sheet_data)) if with_data and batch.sheet_data else []
-    return ImportState(**body, data=data, outcomes=outcomes)
+    return ImportState(**head, data=data, outcomes=outcomes, summary=summary)
 
 
 # --- classifying rows --------------------------------------------------------------------------
 
-def _row_fields(row: list[str], mapping: dict[str, int], labels: dict[str, str], errors: list) -> dict:
+# The cells read by a rule of their own; a sheet repeats the same few hundred dates and yes/no
+# spellings, so each distinct text of a column is read once per check.
+_READERS = {"last_service": parse_date, "next_service": parse_date, "is_active": parse_yes_no}
+
+
+def _read_cell(name: str, value: str, memo: dict):
+    """The cell read by its column's rule (a date, yes/no), or the Refused saying why not."""
+    key = (name, value)
+    if key not in memo:
+        try:
+            memo[key] = _READERS[name](value)
+        except Refused as exc:
+            memo[key] = exc
+    return memo[key]
+
+
+def _row_fields(row: list[str], mapping: dict[str, int], labels: dict[str, str], errors: list, memo: dict) -> dict:
     """The mapped cells of one row, with dates and yes/no read; problems go into `errors`."""
     fields = {}
     for name, column in mapping.items():
@@ -149,17 +211,14 @@ def _row_fields(row: list[str], mapping: dict[str, int], labels: dict[str, str],
         if has_nul(value):  # refused for this row only; the rest of the cell is still checked
             errors.append([labels[name], str(NUL_MESSAGE)])
             value = value.replace(NUL, "")
-        try:
-            if name in ("last_service", "next_service"):
-                value = parse_date(value)
-            elif name == "is_active":
-                value = parse_yes_no(value)
-                if value is None:
-                    continue
-            elif name == "notes" and not value:
+        if name in _READERS:
+            value = _read_cell(name, value, memo)
+            if isinstance(value, Refused):
+                errors.append([labels[name], str(value.message)])
                 continue
-        except Refused as exc:
-            errors.append([labels[name], str(exc.message)])
+            if value is None and name == "is_active":
+                continue
+        elif name == "notes" and not value:
             continue
         fields[name] = value
     return fields
@@ -177,13 +236,14 @@ def classify(state: ImportState, progress=None, every: int = 1000) -> ImportStat
     labels = {name: state.columns[column] or str(FIELD_LABELS[name]) for name, column in state.mapping.items()}
     months = service_interval_months()
     first_row_of_plate: dict[str, int] = {}
+    memo: dict = {}
     outcomes = []
     for offset, row in enumerate(state.data):
         number = state.header_row + 2 + offset
         if not any(row):
             continue
         errors: list = []
-        fields = _row_fields(row, state.mapping, labels, errors)
+        fields = _row_fields(row, state.mapping, labels, errors, memo)
         required = {name: fields.get(name) for name in REQUIRED}
         clean, field_errors = validate_fields({**required, "next_service": None, **fields})
         try:
@@ -192,7 +252,8 @@ def classify(state: ImportState, progress=None, every: int = 1000) -> ImportStat
             field_errors.update(exc.errors)
         errors.extend([labels.get(name, str(FIELD_LABELS[name])), str(message)] for name, message in field_errors.items())
         # A blank cell carries no information: it neither clears a stored value nor counts as a change.
-        values = {key: _json_value(value) for key, value in clean.items() if value is not None}
+        values = {key: value.isoformat() if isinstance(value, date) else value  # as _json_value, inline
+                  for key, value in clean.items() if value is not None}
         outcome = Outcome(row=number, status=ERROR if errors else NEW, values=values, errors=errors)
         plate = clean.get("nopol") if "nopol" not in field_errors else None
         if plate:
@@ -328,12 +389,12 @@ def commit_import(batch: ImportBatch, on_existing: str, mode: str) -> ImportBatc
         raise Refused(_l("%(n)d baris ditolak, jadi tidak ada yang diimpor. Perbaiki file atau pilih "
                                "\"impor baris yang valid saja\".", n=len(refused)))
     now = clock.utcnow()
-    new_rows = [_insert_values(outcome.values, now) for outcome in state.of_status(NEW)]
+    new_rows = [outcome.values for outcome in state.of_status(NEW)]
     updates = state.of_status(UPDATE) if on_existing == "update" else []
     update_rows = [_update_values(outcome, now) for outcome in updates]
     try:
         if new_rows:
-            _insert_customers(new_rows)
+            _insert_customers(new_rows, now)
         if update_rows:
             db.session.execute(sa.update(Customer), update_rows)
         db.session.flush()
@@ -363,56 +424,137 @@ SEARCH_TRIGGER = "customer_search_insert"
 _TRIGGER_DOCUMENT = re.compile(r"VALUES\s*\(\s*new\.rowid\s*,\s*(.+)\)\s*;\s*END\s*$", re.S | re.I)
 
 
-def _insert_customers(rows: list[dict]):
-    """Core executemany on the table: tens of thousands of rows in one round of inserts.
-
-    On SQLite, a large insert takes the search trigger out for its own transaction, fills the index
-    from the new rows in one statement (with the trigger's own expression, read back from the
-    database) and puts the trigger back: SQLite's DDL is transactional, so a failure rolls all of it
-    back, and the transaction holds the write lock, so no other insert can miss the trigger.
-    """
+def _insert_customers(new_values: list[dict], now):
+    """The new customers in one round of inserts, as tuples the driver takes as they are."""
     connection = db.session.connection()
+    rows = _new_rows(new_values, now, connection.dialect)
     if connection.dialect.name == "postgresql" and len(rows) >= 500:
         _copy_customers(connection, rows)
-        return
-    trigger = None
-    if connection.dialect.name == "sqlite" and len(rows) >= 500:
-        dbapi = connection.connection.dbapi_connection
-        if not dbapi.in_transaction:  # pysqlite would run the DROP outside any transaction
-            dbapi.execute("BEGIN IMMEDIATE")
-        trigger = connection.exec_driver_sql(
-            "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", (SEARCH_TRIGGER,)).scalar()
-    document = trigger and _TRIGGER_DOCUMENT.search(trigger)
-    if not document:
-        connection.execute(Customer.__table__.insert(), rows)
-        return
+    elif connection.dialect.name == "sqlite" and len(rows) >= 500:
+        _insert_many_on_sqlite(connection, rows)
+    elif connection.dialect.name == "postgresql":  # psycopg sends text as "unknown": ids go as UUIDs
+        _execute_insert(connection, [(uuid.UUID(row[0]), *row[1:]) for row in rows])
+    else:
+        _execute_insert(connection, rows)
+
+
+def _insert_many_on_sqlite(connection, rows: list[tuple]):
+    """A large insert on SQLite, with the search index filled afterwards, in one statement.
+
+    The search trigger is taken out for the insert's own transaction, the index is filled from the
+    new rows in one statement (with the trigger's own expression, read back from the database) and
+    the trigger is put back. SQLite's DDL is transactional, so a failure rolls all of it back, and
+    the transaction holds the write lock, so no other insert can miss the trigger.
+    """
     table = Customer.__tablename__
+    dbapi = connection.connection.dbapi_connection
+    if not dbapi.in_transaction:  # pysqlite would run the DROP outside any transaction
+        dbapi.execute("BEGIN IMMEDIATE")
+    trigger = connection.exec_driver_sql(
+        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", (SEARCH_TRIGGER,)).scalar()
+    document = trigger and _TRIGGER_DOCUMENT.search(trigger)
     last = connection.exec_driver_sql(f"SELECT coalesce(max(rowid), 0) FROM {table}").scalar()
-    connection.exec_driver_sql(f"DROP TRIGGER {SEARCH_TRIGGER}")
-    connection.execute(Customer.__table__.insert(), rows)
-    connection.exec_driver_sql(f"INSERT INTO customer_search(rowid, doc) SELECT rowid, "
-                               f"{document.group(1).replace('new.', '')} FROM {table} WHERE rowid > ?", (last,))
-    connection.exec_driver_sql(trigger)
+    if document:
+        connection.exec_driver_sql(f"DROP TRIGGER {SEARCH_TRIGGER}")
+    with _reading_indexes_built_after(connection, len(rows)):
+        _execute_insert(connection, rows)
+    if document:
+        connection.exec_driver_sql(f"INSERT INTO customer_search(rowid, doc) SELECT rowid, "
+                                   f"{document.group(1).replace('new.', '')} FROM {table} WHERE rowid > ?", (last,))
+        connection.exec_driver_sql(trigger)
 
 
-def _copy_customers(connection, rows: list[dict]):
+@contextmanager
+def _reading_indexes_built_after(connection, count: int):
+    """When `count` new rows are at least as many as the table holds, its reading indexes are built after the insert.
+
+    Sorting every row once costs a fraction of inserting 50,000 rows into a dozen indexes (on
+    PostgreSQL three of them trigram indexes). Only the indexes that speed up reading are dropped,
+    never a unique one, so a repeated plate still stops the insert. The DDL is transactional on both
+    databases: a failed import rolls the indexes back with everything else. On PostgreSQL the
+    dropped indexes hold the table's lock until the commit, so readers wait those seconds, and a
+    database user that does not own the table (and so may not drop its indexes) inserts with them.
+    """
+    table = Customer.__tablename__
+    indexes = []
+    stored = connection.exec_driver_sql(f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT {count + 1}) AS stored").scalar()
+    if stored <= count:
+        indexes = connection.exec_driver_sql(
+            f"SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            f"JOIN pg_class t ON t.oid = i.indrelid WHERE i.indrelid = '{table}'::regclass "
+            f"AND NOT i.indisunique AND NOT i.indisprimary AND pg_has_role(t.relowner, 'USAGE')"
+            if connection.dialect.name == "postgresql" else
+            f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = '{table}' "
+            f"AND sql LIKE 'CREATE INDEX %'").all()
+    for name, _definition in indexes:
+        connection.exec_driver_sql(f'DROP INDEX "{name}"')
+    yield
+    for _name, definition in indexes:
+        connection.exec_driver_sql(definition)
+
+
+# The columns an imported customer is inserted with; the others start empty (NULL).
+_INSERTED = ("id", "customer_name", "nopol", "no_hp", "last_service", "next_service", "notes", "is_active",
+             "reminder_sent_count", "opted_out", "created_at", "updated_at")
+
+
+def _execute_insert(connection, rows: list[tuple]):
+    """executemany on the driver, without SQLAlchemy's processing of every parameter of every row."""
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    connection.exec_driver_sql(f"INSERT INTO {Customer.__tablename__} ({', '.join(_INSERTED)}) "
+                               f"VALUES ({', '.join([mark] * len(_INSERTED))})", rows)
+
+
+def _new_rows(new_values: list[dict], now, dialect) -> list[tuple]:
+    """The rows to insert, in _INSERTED order, each value as the column's own bind processing makes it.
+
+    The processing runs once per distinct value (the time, a few hundred dates, yes and no) instead
+    of once per cell; names, plates, phones and notes are text the driver takes as it is. The ids
+    are version-4 UUIDs (as uuid.uuid4 makes them) as the 32 hex digits SQLite stores.
+    """
+    columns = Customer.__table__.c
+    processed: dict = {}
+
+    def bound(name, value):
+        if value is None:
+            return None
+        key = (name, value)
+        if key not in processed:
+            value = date.fromisoformat(value) if name in ("last_service", "next_service") else value
+            processor = columns[name].type._cached_bind_processor(dialect)
+            processed[key] = processor(value) if processor else value
+        return processed[key]
+
+    stamp = bound("created_at", now)
+    zero, no = bound("reminder_sent_count", 0), bound("opted_out", False)
+    return [(key, values["customer_name"], values["nopol"], values["no_hp"],
+             bound("last_service", values.get("last_service")), bound("next_service", values.get("next_service")),
+             values.get("notes"), bound("is_active", values.get("is_active", True)), zero, no, stamp, stamp)
+            for key, values in zip(_new_ids(len(new_values)), new_values, strict=True)]
+
+
+def _new_ids(count: int) -> list[str]:
+    """`count` random version-4 UUIDs as hex: uuid.uuid4's bits, from one call for random bytes."""
+    raw = bytearray(os.urandom(16 * count))
+    raw[6::16] = bytes(byte & 0x0F | 0x40 for byte in raw[6::16])  # the version, 4
+    raw[8::16] = bytes(byte & 0x3F | 0x80 for byte in raw[8::16])  # the variant, RFC 4122
+    text = raw.hex()
+    return [text[start:start + 32] for start in range(0, 32 * count, 32)]
+
+
+def _copy_customers(connection, rows: list[tuple]):
     """PostgreSQL's COPY: the rows stream in one command, with no statement per row.
 
-    Times go in as naive UTC, as UTCDateTime stores them; a constraint still stops the whole COPY,
-    and the transaction with it.
+    A constraint still stops the whole COPY, and the transaction with it.
     """
-    columns = list(rows[0])
-    naive = [name for name in columns if isinstance(rows[0][name], datetime)]
     import psycopg
 
-    statement = f"COPY {Customer.__tablename__} ({', '.join(columns)}) FROM STDIN"
+    statement = f"COPY {Customer.__tablename__} ({', '.join(_INSERTED)}) FROM STDIN"
     cursor = connection.connection.dbapi_connection.cursor()
     try:
-        with cursor.copy(statement) as copy:
+        with _reading_indexes_built_after(connection, len(rows)), cursor.copy(statement) as copy:
             for row in rows:
-                for name in naive:
-                    row[name] = row[name].astimezone(UTC).replace(tzinfo=None)
-                copy.write_row([row[name] for name in columns])
+                copy.write_row(row)
     except psycopg.errors.IntegrityError as exc:  # as SQLAlchemy reports it for any other statement
         raise IntegrityError(statement, None, exc) from exc
 
@@ -423,11 +565,6 @@ def _dates(values: dict) -> dict:
         if values.get(key):
             values[key] = date.fromisoformat(values[key])
     return values
-
-
-def _insert_values(values: dict, now) -> dict:
-    return {"id": uuid.uuid4(), "is_active": True, "notes": None, "last_service": None, "next_service": None,
-            "reminder_sent_count": 0, "opted_out": False, "created_at": now, "updated_at": now, **_dates(values)}
 
 
 def _update_values(outcome: Outcome, now) -> dict:

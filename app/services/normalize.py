@@ -12,6 +12,7 @@ import re
 import unicodedata
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 import phonenumbers
 from flask_babel import lazy_gettext as _l
@@ -32,6 +33,8 @@ def ascii_digits(text: str) -> str:
 _PHONE_ALLOWED = re.compile(r"^[0-9\s+\-().]+$")  # after ascii_digits: other scripts' digits are 0-9 by now
 # A number a spreadsheet wrote in scientific notation: 8.123456789E9, 6.28123456789e+11
 _SCIENTIFIC = re.compile(r"^\d(\.\d+)?[eE]\+?\d+$")
+_FLOAT_TEXT = re.compile(r"\d+\.0+")
+_NOT_DIGIT = re.compile(r"\D")
 _MOBILE_TYPES = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
 
 
@@ -51,7 +54,7 @@ def _phone_text(raw) -> str:
             return text
         if value == value.to_integral_value():
             return str(int(value))
-    if re.fullmatch(r"\d+\.0+", text):  # 8123456789.0 from a float column
+    if _FLOAT_TEXT.fullmatch(text):  # 8123456789.0 from a float column
         return text.split(".")[0]
     return text
 
@@ -70,7 +73,7 @@ def normalize_phone(raw) -> str:
         raise Refused(_l("Nomor HP wajib diisi."))
     if not _PHONE_ALLOWED.match(text):
         raise Refused(_l("Nomor HP hanya boleh berisi angka, spasi, +, - atau titik."))
-    digits = re.sub(r"\D", "", text)
+    digits = _NOT_DIGIT.sub("", text)
     if not digits:
         raise Refused(_l("Nomor HP tidak valid. Contoh yang benar: 0812 3456 7890."))
     if text.startswith("+"):
@@ -108,21 +111,34 @@ _NOT_MOBILE = [desc for desc in (_ID.premium_rate, _ID.toll_free, _ID.shared_cos
                                  _ID.pager, _ID.uan, _ID.voicemail) if desc is not None and desc.national_number_pattern]
 
 
-def _desc_matcher(desc):
-    pattern = re.compile(desc.national_number_pattern)
-    lengths = frozenset(desc.possible_length or ())
-    return lambda national: (not lengths or len(national) in lengths) and pattern.fullmatch(national) is not None
+def _lengths(desc) -> frozenset:
+    return frozenset(desc.possible_length or ())
 
 
-_IS_GENERAL, _IS_MOBILE = _desc_matcher(_ID.general_desc), _desc_matcher(_ID.mobile)
-_IS_NOT_MOBILE = [_desc_matcher(desc) for desc in _NOT_MOBILE]
+def _fits(desc, length: int) -> bool:
+    return not _lengths(desc) or length in _lengths(desc)
+
+
+@lru_cache(maxsize=64)
+def _known_mobile_pattern(length: int):
+    """One regex per number length: mobile, within the general pattern, and none of the other types.
+
+    The same tests as asking each of phonenumbers' patterns in turn, in one match: the patterns of
+    the types that allow this length, the "not another type" as a negative lookahead.
+    """
+    if not (_fits(_ID.mobile, length) and _fits(_ID.general_desc, length)):
+        return None
+    others = "|".join(f"(?:{desc.national_number_pattern})" for desc in _NOT_MOBILE if _fits(desc, length))
+    excluded = f"(?!(?:{others})\\Z)" if others else ""
+    return re.compile(f"{excluded}(?=(?:{_ID.general_desc.national_number_pattern})\\Z)(?:{_ID.mobile.national_number_pattern})")
 
 
 def is_known_mobile(national: str) -> bool:
     """True when phonenumbers would call this Indonesian national number a mobile (digits, no leading 0)."""
     if _ID.same_mobile_and_fixed_line_pattern:  # pragma: no cover - not Indonesia's data; leave it to phonenumbers
         return False
-    return _IS_MOBILE(national) and _IS_GENERAL(national) and not any(test(national) for test in _IS_NOT_MOBILE)
+    pattern = _known_mobile_pattern(len(national))
+    return pattern is not None and pattern.fullmatch(national) is not None
 
 
 def phone_search_fragment(query: str) -> str | None:
@@ -145,6 +161,8 @@ def phone_search_fragment(query: str) -> str | None:
 
 # 1-2 region letters, 1-4 digits not starting with 0, 0-3 suffix letters (WHATSAPP.md).
 _PLATE = re.compile(r"^([A-Z]{1,2})([1-9][0-9]{0,3})([A-Z]{0,3})$")
+# A plate exactly as normalize_plate writes it: what the civil pattern above gives back unchanged.
+_PLATE_AS_STORED = re.compile(r"[A-Z]{1,2} [1-9][0-9]{0,3}(?: [A-Z]{1,3})?")
 _PLATE_SEPARATORS = re.compile(r"[\s\-.]+")
 _SPECIAL_PLATE = re.compile(r"^[A-Z0-9]+( [A-Z0-9]+)*$")
 PLATE_MAX_LENGTH = 16
@@ -170,6 +188,8 @@ def normalize_plate(raw, allow_special: bool = False) -> str:
     if raw is None or not str(raw).strip():
         raise Refused(_l("Nomor polisi wajib diisi."))
     text = ascii_digits(str(raw).strip())
+    if _PLATE_AS_STORED.fullmatch(text):  # already in the stored shape (as most sheets hold them)
+        return text
     # Plates are Latin letters: a letter from another script is refused, not transliterated
     # (upper() would turn `ı` into `I` and `ß` into `SS` behind the typist's back).
     match = _PLATE.match(compact_plate(text)) if text.isascii() else None

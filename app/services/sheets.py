@@ -150,6 +150,11 @@ def _read_csv(data: bytes) -> list[list[str]]:
 
 
 def _cell_text(value) -> str:
+    kind = type(value)  # the common cells first: text, and dates from 1000 on (strftime is slow per cell)
+    if kind is str:
+        return value.strip()
+    if kind is datetime and value.year >= 1000:
+        return f"{value.year}-{value.month:02d}-{value.day:02d}"
     if value is None:
         return ""
     if isinstance(value, str):
