@@ -469,3 +469,57 @@ def test_a_large_import_into_a_small_table_keeps_every_index_whether_it_commits_
         found = db.session.scalars(sa.select(Customer.nopol).where(Customer.customer_name == "Pelanggan Lain 5")).all()
         assert found == ["D 6 IDX"]
     assert ">Pelanggan Lain 5</a>" in client.get("/customers/", query_string={"q": "lain 5"}).text
+
+
+def test_large_imports_on_postgresql_wait_for_no_reader_and_two_at_once_both_land(app, client, staff, database_url,
+                                                                                  monkeypatch):
+    """A first large load goes in with the indexes in place on PostgreSQL: dropping them needed the
+    table's exclusive lock, which waited for any open reader (and queued every new one behind it),
+    and two such imports committed at once deadlocked."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only (SQLite builds the indexes after a first load; its writers take turns)")
+    import threading
+    import uuid
+
+    import psycopg
+
+    from app.services import importing
+
+    batches = []
+    for name, plate in (("satu.csv", "SAT"), ("dua.csv", "DUA")):
+        rows = "".join(f"Pelanggan {plate} {i};B {i + 1} {plate};0813{i:04d}{len(batches)}000\n" for i in range(600))
+        batches.append(upload(client, name, _csv("Nama;Nopol;No HP\n" + rows)).headers["Location"].rsplit("/", 1)[1])
+    barrier = threading.Barrier(2, timeout=30)
+    insert = importing._insert_customers
+
+    def after_both_have_read(*args):  # each commit has read the table before either writes
+        barrier.wait()
+        return insert(*args)
+
+    monkeypatch.setattr(importing, "_insert_customers", after_both_have_read)
+    results = {}
+
+    def commit(batch_id):
+        with app.app_context():
+            try:
+                importing.commit_import(db.session.get(ImportBatch, batch_id), "skip", "valid_only")
+                db.session.commit()
+                results[batch_id] = "committed"
+            except Exception as exc:  # the test reports what went wrong
+                db.session.rollback()
+                results[batch_id] = repr(exc)
+
+    # A reader's open transaction (a stats page, a batch that is sending) holds a share of the table.
+    reader = psycopg.connect(database_url.replace("postgresql+psycopg://", "postgresql://"))
+    try:
+        reader.execute("SELECT count(*) FROM manual_whatsapp")
+        threads = [threading.Thread(target=commit, args=(uuid.UUID(batch_id),)) for batch_id in batches]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert not any(thread.is_alive() for thread in threads), "an import waited for the reader"
+    finally:
+        reader.close()
+    assert sorted(results.values()) == ["committed", "committed"], results
+    assert counts(app)[0] == 1200

@@ -466,24 +466,20 @@ def _insert_many_on_sqlite(connection, rows: list[tuple]):
 
 @contextmanager
 def _reading_indexes_built_after(connection, count: int):
-    """When `count` new rows are at least as many as the table holds, its reading indexes are built after the insert.
+    """On SQLite, when `count` new rows are at least as many as the table holds, its reading indexes are built after the insert.
 
-    Sorting every row once costs a fraction of inserting 50,000 rows into a dozen indexes (on
-    PostgreSQL three of them trigram indexes). Only the indexes that speed up reading are dropped,
-    never a unique one, so a repeated plate still stops the insert. The DDL is transactional on both
-    databases: a failed import rolls the indexes back with everything else. On PostgreSQL the
-    dropped indexes hold the table's lock until the commit, so readers wait those seconds, and a
-    database user that does not own the table (and so may not drop its indexes) inserts with them.
+    Sorting every row once costs a fraction of inserting 50,000 rows into a dozen indexes. Only the
+    indexes that speed up reading are dropped, never a unique one, so a repeated plate still stops
+    the insert. SQLite's DDL is transactional: a failed import rolls the indexes back with everything
+    else, and readers keep reading the table as it was until the commit. Not on PostgreSQL: DROP
+    INDEX needs the table's exclusive lock, which waits for every open transaction that read the
+    table while every new reader queues behind it, and two imports committed at once would deadlock.
     """
     table = Customer.__tablename__
     indexes = []
     stored = connection.exec_driver_sql(f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT {count + 1}) AS stored").scalar()
     if stored <= count:
         indexes = connection.exec_driver_sql(
-            f"SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-            f"JOIN pg_class t ON t.oid = i.indrelid WHERE i.indrelid = '{table}'::regclass "
-            f"AND NOT i.indisunique AND NOT i.indisprimary AND pg_has_role(t.relowner, 'USAGE')"
-            if connection.dialect.name == "postgresql" else
             f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = '{table}' "
             f"AND sql LIKE 'CREATE INDEX %'").all()
     for name, _definition in indexes:
@@ -552,7 +548,7 @@ def _copy_customers(connection, rows: list[tuple]):
     statement = f"COPY {Customer.__tablename__} ({', '.join(_INSERTED)}) FROM STDIN"
     cursor = connection.connection.dbapi_connection.cursor()
     try:
-        with _reading_indexes_built_after(connection, len(rows)), cursor.copy(statement) as copy:
+        with cursor.copy(statement) as copy:
             for row in rows:
                 copy.write_row(row)
     except psycopg.errors.IntegrityError as exc:  # as SQLAlchemy reports it for any other statement
