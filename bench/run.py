@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.datagen import customers  # noqa: E402
 from bench.generate import PASSWORD, USER, generate, reset_database  # noqa: E402
+from bench.inprocess import percentiles  # noqa: E402
 
 PYTHON = sys.executable
 BIN = Path(PYTHON).parent
@@ -167,11 +168,6 @@ LIST_PAGES = {
     "sort by name": "/customers/?sort=name",
     "deep page (1,000)": "/customers/?page=1000",
 }
-
-
-def percentiles(samples: list[float]) -> dict:
-    ordered = sorted(samples)
-    return {"median_ms": statistics.median(ordered), "p95_ms": ordered[max(0, int(len(ordered) * 0.95) - 1)]}
 
 
 def timed_gets(session, url, count, headers=None) -> list[float]:
