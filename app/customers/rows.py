@@ -52,15 +52,15 @@ def page_texts(locale: str) -> dict:
 
 
 class RowContext:
-    """The page's share of every row: words, provider, CSRF token, addresses, locale, zone, today."""
+    """The page's share of every row: words, the provider's kind, CSRF token, addresses, locale, zone, today."""
 
     def __init__(self, next_url: str):
         self.next_url = next_url
         self.locale = str(get_locale())
         self.texts = page_texts(self.locale)
-        self.provider = whatsapp_provider()
-        self.interactive = self.provider.interactive
-        self.send_problem = self.provider.problem  # asked once: a provider may check its settings each time
+        provider = whatsapp_provider()
+        self.interactive = provider.interactive  # a person sends each message (wa.me links)
+        self.send_problem = provider.problem  # asked once: a provider may check its settings each time
         self.csrf_token = generate_csrf()
         self.prefix = url_for("customers.index")  # test_row_addresses_match_the_routes checks the rest
         self.zone = clock.local_zone()

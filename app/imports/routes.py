@@ -15,7 +15,6 @@ from app.services.refusal import Refused
 from app.services.sheets import read_sheet
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-PREVIEW_ROWS = importing.SHOWN_PER_STATUS  # rows of each kind shown on the preview page; the counts cover all
 
 
 def _upload_page(form, status=200):
@@ -78,7 +77,7 @@ def show(batch_id):
         flash(_("Pratinjau ini sudah tidak berlaku. Unggah file lagi."), "error")
         return redirect_page(url_for("imports.index"))
     return render_template("imports/preview.html", batch=batch, state=state, form=CommitForm(),
-                           fields=FIELDS, labels=FIELD_LABELS, limit=PREVIEW_ROWS,
+                           fields=FIELDS, labels=FIELD_LABELS, limit=importing.SHOWN_PER_STATUS,
                            missing_labels=[str(FIELD_LABELS[name]) for name in state.missing])
 
 
